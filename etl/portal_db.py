@@ -1,0 +1,309 @@
+"""Read the portal's database through SQLAlchemy, with the SQL each portal configures.
+
+Portals name their tables differently, so each entity is read by a query from the config that
+returns the canonical columns below. Rows with a missing key or an unparseable value are
+rejected with the query name, the row's position in the result and the column at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from etl.errors import SourceError
+from etl.rows import Rejection, SourceStats
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "portal_db"
+
+# Canonical columns per query, each with the parser for its values.
+EVENT_COLUMNS = {"event_id": "id", "member_id": "id", "occurred_at": "timestamp"}
+QUERY_COLUMNS: dict[str, dict[str, str]] = {
+    "members": {
+        "member_id": "id",
+        "company_name": "text",
+        "segment": "text",
+        "province": "optional_text",
+        "company_size": "optional_text",
+        "registered_on": "date",
+        "shop_slug": "slug",
+        "sales_rep": "optional_text",
+        "after_sales_owner": "optional_text",
+    },
+    "contracts": {
+        "contract_id": "id",
+        "member_id": "id",
+        "tier": "text",
+        "start_date": "date",
+        "end_date": "date",
+        "amount_cny": "amount",
+    },
+    "inquiries": EVENT_COLUMNS,
+    "messages": EVENT_COLUMNS,
+    "contact_views": EVENT_COLUMNS,
+    "ad_clicks": EVENT_COLUMNS,
+}
+
+
+@dataclass
+class PortalData:
+    """Typed rows per query name, with counts and rejected rows."""
+
+    tables: dict[str, pd.DataFrame]
+    stats: list[SourceStats] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def masked_url(url: str) -> str:
+    """Return the URL with its password replaced by ***, for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def read_portal(url: str, queries: dict[str, str]) -> PortalData:
+    """Run every configured query and return typed rows; raise SourceError if one fails."""
+    engine = _create_engine(url)
+    data = PortalData(tables={})
+    try:
+        with engine.connect() as connection:
+            for name, columns in QUERY_COLUMNS.items():
+                frame = _run_query(connection, name, queries[name], url)
+                rows, stats, rejections = _type_rows(name, frame, columns)
+                data.tables[name] = rows
+                data.stats.append(stats)
+                data.rejections.extend(rejections)
+                logger.info("Read %d rows of %s, rejected %d", stats.read, name, len(rejections))
+    except SQLAlchemyError as error:
+        raise SourceError(
+            f"Portal database {masked_url(url)} could not be read: {error.__class__.__name__}: "
+            f"{_first_line(error)}. Check database.url and that the server is reachable."
+        ) from None
+    finally:
+        engine.dispose()
+
+    _reject_orphans(data)
+    return data
+
+
+def _create_engine(url: str) -> sa.Engine:
+    try:
+        engine = sa.create_engine(url)
+    except (ArgumentError, ImportError, ValueError) as error:
+        raise SourceError(
+            f"database.url {masked_url(url)} is not a usable SQLAlchemy URL: {error}. "
+            "Write it as dialect+driver://user:password@host/database, or sqlite:///path."
+        ) from None
+
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        # SQLite would silently create an empty database for a mistyped path.
+        if database not in ("", ":memory:") and not Path(database).is_file():
+            raise SourceError(
+                f"Portal database file {database} not found (database.url). Check the path, "
+                "or create a demo portal with `python -m etl demo --out DIR`."
+            )
+    return engine
+
+
+def _run_query(connection: sa.Connection, name: str, sql: str, url: str) -> pd.DataFrame:
+    try:
+        result = connection.execute(sa.text(sql))
+    except SQLAlchemyError as error:
+        raise SourceError(
+            f"Query database.queries.{name} failed on {masked_url(url)}: "
+            f"{_first_line(error)}. Fix the SQL in the config file."
+        ) from None
+
+    frame = pd.DataFrame(result.fetchall(), columns=[key.lower() for key in result.keys()])
+    missing = [column for column in QUERY_COLUMNS[name] if column not in frame.columns]
+    if missing:
+        raise SourceError(
+            f"Query database.queries.{name} returns no column {', '.join(missing)}; it returns "
+            f"{', '.join(frame.columns) or 'no columns'}. Alias the portal's columns to these "
+            "names in the SQL (docs/configuration.md lists them)."
+        )
+    return frame
+
+
+def _type_rows(
+    name: str, frame: pd.DataFrame, columns: dict[str, str]
+) -> tuple[pd.DataFrame, SourceStats, list[Rejection]]:
+    stats = SourceStats(source=SOURCE, file=name, read=len(frame))
+    rejections: list[Rejection] = []
+    typed_rows: list[dict[str, object]] = []
+    seen_keys: set[object] = set()
+    key_column = next(iter(columns))
+
+    for position, record in enumerate(frame.to_dict("records"), start=1):
+        typed, rejection = _type_record(name, position, record, columns)
+        if rejection is None and name == "contracts" and typed["end_date"] < typed["start_date"]:
+            rejection = _rejection(
+                name, position, "end_date", record["end_date"], "end_before_start", record
+            )
+        if rejection is None and typed[key_column] in seen_keys:
+            rejection = _rejection(
+                name, position, key_column, record[key_column], "duplicate_key", record
+            )
+        if rejection is not None:
+            rejections.append(rejection)
+            stats.rejected[rejection.reason] += 1
+            continue
+        seen_keys.add(typed[key_column])
+        typed_rows.append(typed)
+
+    stats.loaded = len(typed_rows)
+    rows = pd.DataFrame(typed_rows, columns=list(columns))
+    return rows, stats, rejections
+
+
+def _type_record(
+    name: str, position: int, record: dict[str, object], columns: dict[str, str]
+) -> tuple[dict[str, object], Rejection | None]:
+    typed: dict[str, object] = {}
+    for column, kind in columns.items():
+        value = record[column]
+        try:
+            typed[column] = PARSERS[kind](value)
+        except ValueError as error:
+            return typed, _rejection(name, position, column, value, str(error), record)
+    return typed, None
+
+
+def _rejection(
+    name: str, position: int, column: str, value: object, reason: str, record: dict[str, object]
+) -> Rejection:
+    raw = ", ".join(f"{key}={record[key]!r}" for key in record)
+    return Rejection(
+        source=SOURCE,
+        file=name,
+        line_no=position,
+        reason=reason,
+        column=column,
+        value=None if _is_missing(value) else str(value)[:200],
+        raw=raw[:2000],
+    )
+
+
+def _reject_orphans(data: PortalData) -> None:
+    """Reject contracts and events whose member_id is not among the loaded members."""
+    members = set(data.tables["members"]["member_id"])
+    for stats in data.stats:
+        name = stats.file
+        table = data.tables[name]
+        if name == "members" or table.empty:
+            continue
+        orphan = ~table["member_id"].isin(members)
+        for record in table[orphan].to_dict("records"):
+            data.rejections.append(
+                Rejection(
+                    source=SOURCE,
+                    file=name,
+                    line_no=None,
+                    reason="unknown_member",
+                    column="member_id",
+                    value=str(record["member_id"]),
+                    raw=", ".join(f"{key}={value!r}" for key, value in record.items())[:2000],
+                )
+            )
+        stats.rejected["unknown_member"] += int(orphan.sum())
+        stats.loaded -= int(orphan.sum())
+        data.tables[name] = table[~orphan].reset_index(drop=True)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and pd.isna(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _parse_id(value: object) -> int:
+    if _is_missing(value):
+        raise ValueError("missing_value")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("invalid_id") from None
+    if number < 0:
+        raise ValueError("invalid_id")
+    return number
+
+
+def _parse_text(value: object) -> str:
+    if _is_missing(value):
+        raise ValueError("missing_value")
+    return str(value).strip()
+
+
+def _parse_optional_text(value: object) -> str | None:
+    return None if _is_missing(value) else str(value).strip()
+
+
+def _parse_slug(value: object) -> str | None:
+    return None if _is_missing(value) else str(value).strip().lower()
+
+
+def _parse_date(value: object) -> dt.date:
+    if _is_missing(value):
+        raise ValueError("missing_value")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError("invalid_date") from None
+
+
+def _parse_timestamp(value: object) -> dt.datetime:
+    if _is_missing(value):
+        raise ValueError("missing_value")
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    try:
+        return dt.datetime.fromisoformat(str(value).strip()).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError("invalid_timestamp") from None
+
+
+def _parse_amount(value: object) -> float:
+    if _is_missing(value):
+        raise ValueError("missing_value")
+    try:
+        amount = float(str(value).strip().replace(",", ""))
+    except ValueError:
+        raise ValueError("invalid_amount") from None
+    if amount < 0 or amount != amount:
+        raise ValueError("invalid_amount")
+    return round(amount, 2)
+
+
+PARSERS = {
+    "id": _parse_id,
+    "text": _parse_text,
+    "optional_text": _parse_optional_text,
+    "slug": _parse_slug,
+    "date": _parse_date,
+    "timestamp": _parse_timestamp,
+    "amount": _parse_amount,
+}
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0] if text else error.__class__.__name__
