@@ -183,7 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
         "spreadsheets.encoding",
         str,
         "auto",
-        "Text encoding of CSV sheets: auto (detected), utf-8, gbk or gb18030.",
+        "Text encoding of CSV sheets: auto (detected), utf-8, utf-8-sig, gbk or gb18030.",
     ),
     Setting("health.window_days", int, 30, "Length of the health-score window.", "days"),
     Setting(
@@ -301,7 +301,8 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
     encoding = values["spreadsheets.encoding"].lower()
     if encoding not in ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030"):
         raise ConfigError(
-            f"{path}: key spreadsheets.encoding is {encoding!r}; use auto, utf-8, gbk or gb18030."
+            f"{path}: key spreadsheets.encoding is {encoding!r}; "
+            "use auto, utf-8, utf-8-sig, gbk or gb18030."
         )
 
     healthy_min = float(values["health.healthy_min"])
