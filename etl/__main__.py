@@ -1,0 +1,83 @@
+"""Command line: `python -m etl demo` builds a demo portal, `python -m etl load` loads one.
+
+Exit status: 0 when a snapshot was published (rejected rows do not change that), 1 when
+nothing could be published (the message names the file or key and the fix), 2 for a usage
+error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from etl.errors import LoadError
+
+logger = logging.getLogger("etl")
+
+EXIT_PUBLISHED = 0
+EXIT_NOT_PUBLISHED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="write a demo portal: database, logs, spreadsheets")
+    demo.add_argument("--out", required=True, type=Path, help="directory to write it to")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="size factor: 1 gives about 3,000 companies and 600 paid members",
+    )
+    demo.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 11, 30),
+        help="last day of the demo data, YYYY-MM-DD (default 2026-11-30)",
+    )
+    demo.set_defaults(handler=_run_demo)
+
+    load = commands.add_parser("load", help="load a portal into DuckDB and publish a snapshot")
+    load.add_argument("--config", required=True, type=Path, help="the portal's TOML config")
+    load.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    load.set_defaults(handler=_run_load)
+    return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from etl.demo import generate_demo
+
+    config_path = generate_demo(args.out, seed=args.seed, scale=args.scale, end_date=args.end_date)
+    print(f"Demo portal written; load it with: python -m etl load --config {config_path}")
+    return EXIT_PUBLISHED
+
+
+def _run_load(args: argparse.Namespace) -> int:
+    from etl.load import run_load
+
+    try:
+        report = run_load(args.config, progress=not args.no_progress)
+    except LoadError as error:
+        logger.error("Load failed, nothing published; the last snapshot stays current. %s", error)
+        return EXIT_NOT_PUBLISHED
+    print(report.render())
+    return EXIT_PUBLISHED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
