@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 from tiny_portal import write_portal
 
 from etl.__main__ import main
@@ -35,6 +38,16 @@ def portal(tmp_path: Path) -> Path:
 
 def connect(config: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(config.parent / "warehouse" / "current.duckdb"), read_only=True)
+
+
+@contextmanager
+def sqlalchemy_connection(path: Path) -> Iterator[sa.Connection]:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def rows_of(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[tuple]:
@@ -348,3 +361,48 @@ def test_cli_exit_status(portal: Path, capsys: pytest.CaptureFixture[str]) -> No
 
     os.remove(portal.parent / "portal.db")
     assert main(["load", "--config", str(portal), "--no-progress"]) == 1
+
+
+def test_real_apache_log_reconciles(tmp_path: Path) -> None:
+    """The real 10,000-line Apache log, loaded end to end with three paths mapped to shops.
+
+    The split per outcome is the one tests/test_real_log.py derives without the loader; here
+    "articles" is not a shop path, so its 230 lines count as not_shop_page instead of
+    unknown_shop and the skipped total stays 5,216 + 394 + 230 + 274 + 41 = 6,155.
+    """
+    config = write_portal(tmp_path / "portal", log_lines=[])
+    real_log = Path(__file__).parent / "data" / "real-logs" / "apache-combined-2015-05.log"
+    shutil.copy(real_log, config.parent / "logs" / "access.log")
+    with sqlalchemy_connection(config.parent / "portal.db") as connection:
+        for member_id, slug in ((1, "presentations"), (2, "blog"), (3, "projects")):
+            connection.exec_driver_sql(
+                "update qy_company set shopname = ? where cid = ?", (slug, member_id)
+            )
+        connection.exec_driver_sql(
+            "update hy_contract set kaishi = '2015-01-01', jieshu = '2015-12-31'"
+            " where hid in (11, 12, 14)"
+        )
+    text = config.read_text(encoding="utf-8").replace('as_of = "2026-11-30"\n', "")
+    config.write_text(
+        text.replace(
+            'portal_hosts = ["www.tiny-portal.cn"]',
+            'portal_hosts = ["semicomplete.com", "www.semicomplete.com"]\n'
+            'shop_path_patterns = ["^/(?P<shop>presentations|blog|projects)/"]',
+        ),
+        encoding="utf-8",
+    )
+
+    report = run_load(config, progress=False)
+
+    stats = next(s for s in report.stats if s.source == "access_logs")
+    assert stats.read == 10_000
+    assert stats.loaded == 1_087
+    assert stats.bots == 2_583 + 174
+    assert sum(stats.skipped.values()) == 6_155
+    assert dict(stats.rejected) == {"unparseable_line": 1}
+    with connect(config) as con:
+        assert rows_of(con, "select sum(page_views) from member_daily") == [(1_087,)]
+        assert rows_of(con, "select sum(hits) from bot_hits_daily") == [(2_757,)]
+        assert rows_of(con, "select count(*) from rejected_rows where source = 'access_logs'") == [
+            (1,)
+        ]
