@@ -13,7 +13,7 @@ import pandas as pd
 
 from etl import warehouse
 from etl.access_logs import load_access_logs
-from etl.config import HEALTH_METRICS, Config, load_config
+from etl.config import Config, load_config
 from etl.errors import LoadError
 from etl.portal_db import PortalData, masked_url, read_portal
 from etl.rows import Rejection, SourceStats
@@ -37,25 +37,36 @@ class LoadReport:
     rejections: list[Rejection] = field(default_factory=list)
 
     def render(self) -> str:
-        """Format the report as plain text for the terminal."""
+        """Format the report as plain text: one row per source, then counts by reason."""
         lines = [f"Load {self.run_id}: config {self.config_file}, as of {self.as_of}"]
-        header = f"{'source':<14} {'file':<40} {'read':>10} {'loaded':>10} {'bots':>8}"
-        lines.append(f"{header} {'skipped':>9} {'rejected':>9}")
-        for stats in self.stats:
-            name = stats.file if len(stats.file) <= 40 else "..." + stats.file[-37:]
+        header = f"{'source':<14} {'files':>6} {'read':>11} {'loaded':>11} {'bots':>9}"
+        lines.append(f"{header} {'skipped':>10} {'rejected':>9}")
+        for source, totals in self._source_totals().items():
             lines.append(
-                f"{stats.source:<14} {name:<40} {stats.read:>10,} {stats.loaded:>10,} "
-                f"{stats.bots:>8,} {sum(stats.skipped.values()):>9,} "
-                f"{sum(stats.rejected.values()):>9,}"
+                f"{source:<14} {totals['files']:>6,} {totals['read']:>11,} "
+                f"{totals['loaded']:>11,} {totals['bots']:>9,} {totals['skipped']:>10,} "
+                f"{totals['rejected']:>9,}"
             )
-        for outcome, totals in (
-            ("skipped", self._totals("skipped")),
-            ("rejected", self._totals("rejected")),
-        ):
-            for (source, reason), rows in sorted(totals.items()):
+        for outcome in ("skipped", "rejected"):
+            for (source, reason), rows in sorted(self._totals(outcome).items()):
                 lines.append(f"  {outcome} {source} {reason}: {rows:,}")
         lines.append(f"Published {self.snapshot}" if self.snapshot else "Nothing published")
         return "\n".join(lines)
+
+    def _source_totals(self) -> dict[str, dict[str, int]]:
+        totals: dict[str, dict[str, int]] = {}
+        for stats in self.stats:
+            row = totals.setdefault(
+                stats.source,
+                {"files": 0, "read": 0, "loaded": 0, "bots": 0, "skipped": 0, "rejected": 0},
+            )
+            row["files"] += 1
+            row["read"] += stats.read
+            row["loaded"] += stats.loaded
+            row["bots"] += stats.bots
+            row["skipped"] += sum(stats.skipped.values())
+            row["rejected"] += sum(stats.rejected.values())
+        return totals
 
     def _totals(self, outcome: str) -> dict[tuple[str, str], int]:
         totals: dict[tuple[str, str], int] = {}
@@ -197,13 +208,6 @@ def _build_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date)
     con.execute("create table member_health as select * from health_frame")
     con.unregister("health_frame")
     warehouse.insert_rows(con, "health_settings", health_settings_rows(config.health))
-    logger.info(
-        "Scored %d paid members over %s to %s (metrics: %s)",
-        len(health),
-        window_start,
-        as_of,
-        ", ".join(HEALTH_METRICS),
-    )
 
 
 def _record_run(

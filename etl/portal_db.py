@@ -215,8 +215,9 @@ def _reject_orphans(data: PortalData) -> None:
                     raw=", ".join(f"{key}={value!r}" for key, value in record.items())[:2000],
                 )
             )
-        stats.rejected["unknown_member"] += int(orphan.sum())
-        stats.loaded -= int(orphan.sum())
+        if orphan.any():
+            stats.rejected["unknown_member"] += int(orphan.sum())
+            stats.loaded -= int(orphan.sum())
         data.tables[name] = table[~orphan].reset_index(drop=True)
 
 

@@ -283,6 +283,11 @@ def test_load_report_reconciles(portal: Path) -> None:
     assert sum(stats.skipped.values()) == 1
     assert sum(stats.rejected.values()) == 1
     assert all(s.reconciles() for s in report.stats)
+    rendered = report.render().splitlines()
+    assert "access_logs         1          17          14         1          1         1" in (
+        rendered
+    )
+    assert "  rejected access_logs unparseable_line: 1" in rendered
 
     with connect(portal) as con:
         rejected = rows_of(con, "select source, file, line_no, reason from rejected_rows")
