@@ -46,8 +46,8 @@ STAGING_SCHEMAS = {
         as_of DATE, status VARCHAR""",
     "load_sources": """
         run_id VARCHAR, source VARCHAR, file VARCHAR, read_rows BIGINT, loaded_rows BIGINT,
-        bot_rows BIGINT, skipped_rows BIGINT, rejected_rows BIGINT, data_from VARCHAR,
-        data_to VARCHAR, loaded_at TIMESTAMP""",
+        bot_rows BIGINT, skipped_rows BIGINT, rejected_rows BIGINT, data_from DATE,
+        data_to DATE, loaded_at TIMESTAMP""",
     "load_outcomes": """
         run_id VARCHAR, source VARCHAR, file VARCHAR, outcome VARCHAR, reason VARCHAR,
         rows BIGINT""",

@@ -6,8 +6,8 @@ final as (
         b.day,
         b.bot_name,
         b.detected_by,
-        sum(b.hits) as hits,
-        coalesce(sum(b.hits) filter (where b.member_id is not null), 0) as shop_hits
+        cast(sum(b.hits) as bigint) as hits,
+        cast(coalesce(sum(b.hits) filter (where b.member_id is not null), 0) as bigint) as shop_hits
     from stg_bot_hits as b
     group by b.day, b.bot_name, b.detected_by
 )
