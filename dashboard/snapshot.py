@@ -18,10 +18,12 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from dashboard.session import current_viewer
 from etl.config import load_config
 from etl.errors import ConfigError
 from i18n import t
 from queries import run_query
+from queries.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,12 @@ class Snapshot:
         A failed query (a snapshot from an older schema, say) shows a plain sentence and
         stops the page instead of a traceback.
         """
+        viewer = current_viewer()
+        viewer_key = (viewer.username, viewer.role, viewer.staff_name)
         try:
-            return _cached_query(str(self.path), self.mtime_ns, name, tuple(sorted(params.items())))
+            return _cached_query(
+                str(self.path), self.mtime_ns, viewer_key, name, tuple(sorted(params.items()))
+            )
         except duckdb.Error as error:
             logger.exception("Query %s failed on snapshot %s.", name, self.path)
             st.error(t("snapshot.query_failed", name=name, path=self.path, error=error))
@@ -113,12 +119,12 @@ def _connect(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached_query(
-    path: str, mtime_ns: int, name: str, params: tuple[tuple[str, Any], ...]
+    path: str,
+    mtime_ns: int,
+    viewer_key: tuple[str, str, str | None],
+    name: str,
+    params: tuple[tuple[str, Any], ...],
 ) -> pd.DataFrame:
-    # A cursor per query, because one DuckDB connection must not run two queries from two
-    # Streamlit sessions at the same time.
-    cursor = _connect(path, mtime_ns).cursor()
-    try:
-        return run_query(cursor, name, dict(params))
-    finally:
-        cursor.close()
+    # The viewer is part of the cache key, so one user's rows are never served to another.
+    viewer = Viewer(*viewer_key)
+    return run_query(_connect(path, mtime_ns), name, dict(params), viewer=viewer)

@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from queries.access import Viewer, restrict
+
 logger = logging.getLogger(__name__)
 
 QUERY_DIR = Path(__file__).resolve().parent
@@ -36,9 +38,23 @@ def query_text(name: str) -> str:
 
 
 def run_query(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    viewer: Viewer,
 ) -> pd.DataFrame:
-    """Run query `name` on `con` with `params` bound by name and return its rows."""
+    """Run query `name` on a new cursor of `con`, limited to the rows `viewer` may see.
+
+    The viewer is required, so no caller can run a query without the row restriction.
+    """
     sql = query_text(name)
-    logger.debug("Running query %s with parameters %s.", name, sorted(params or {}))
-    return con.execute(sql, params or {}).df()
+    logger.debug(
+        "Running query %s for %s with parameters %s.", name, viewer.username, sorted(params or {})
+    )
+    cursor = con.cursor()
+    try:
+        restrict(cursor, viewer)
+        return cursor.execute(sql, params or {}).df()
+    finally:
+        cursor.close()
