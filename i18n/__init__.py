@@ -1,9 +1,11 @@
 """Message catalogs (zh-CN default, en) and `t(key, **values)` for everything a user sees.
 
-Catalogs are TOML files whose keys are written dotted (`band.healthy = "健康"`); they are read
-into flat dictionaries. A missing key raises KeyError, because it is a bug in the code. Codes
-that come from the data (ETL reason codes, metric names, statuses) go through `label()`,
-which shows the code itself when no catalog knows it yet.
+Each language has a folder (`i18n/zh-CN/`, `i18n/en/`) of TOML files, one per area of the
+product, whose keys are written dotted (`band.healthy = "健康"`). They are merged into one flat
+dictionary per language, and a key defined in two files of one language is an error. A
+missing key raises KeyError, because it is a bug in the code. Codes that come from the data
+(ETL reason codes, metric names, statuses) go through `label()`, which shows the code itself
+when no catalog knows it yet.
 """
 
 from __future__ import annotations
@@ -30,11 +32,21 @@ _warned_codes: set[tuple[str, str]] = set()
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """Read the catalog of `language` into a flat dictionary of dotted keys."""
+    """Merge the TOML files of `language` into a flat dictionary of dotted keys."""
     if language not in LANGUAGES:
         raise ValueError(f"Unknown language {language!r}; use one of {', '.join(LANGUAGES)}.")
-    with (CATALOG_DIR / f"{language}.toml").open("rb") as handle:
-        return _flatten(tomllib.load(handle), "")
+    merged: dict[str, str] = {}
+    for path in sorted((CATALOG_DIR / language).glob("*.toml")):
+        with path.open("rb") as handle:
+            messages = _flatten(tomllib.load(handle), "")
+        duplicates = sorted(set(messages) & set(merged))
+        if duplicates:
+            raise ValueError(
+                f"Message keys {', '.join(duplicates)} in {path} are already defined in another "
+                f"file of i18n/{language}/; keep each key in one file."
+            )
+        merged.update(messages)
+    return merged
 
 
 def _flatten(node: dict[str, Any], prefix: str) -> dict[str, str]:
@@ -60,7 +72,7 @@ def translate(language: str, key: str, **values: Any) -> str:
     """Format the message `key` of `language` with str.format; raise KeyError if missing."""
     messages = catalog(language)
     if key not in messages:
-        raise KeyError(f"Message key {key!r} is missing from i18n/{language}.toml.")
+        raise KeyError(f"Message key {key!r} is missing from the i18n/{language}/ catalogs.")
     return messages[key].format(**values) if values else messages[key]
 
 
