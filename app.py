@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from dashboard.navigation import pages_for
+from dashboard.session import current_viewer
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, t
 
 st.set_page_config(layout="wide")
@@ -13,14 +15,9 @@ st.sidebar.selectbox(
     t("app.language"), LANGUAGES, key=LANGUAGE_KEY, format_func=language_names.__getitem__
 )
 
+viewer = current_viewer()
 pages = [
-    st.Page(
-        "pages/member_health.py",
-        title=t("page.health.title"),
-        url_path="member_health",
-        default=True,
-    ),
-    st.Page("pages/member_detail.py", title=t("page.detail.title"), url_path="member_detail"),
-    st.Page("pages/data_status.py", title=t("page.status.title"), url_path="data_status"),
+    st.Page(spec.file, title=t(spec.title_key), url_path=spec.url_path, default=spec.default)
+    for spec in pages_for(viewer.role)
 ]
 st.navigation(pages).run()
