@@ -13,6 +13,7 @@ import pytest
 from dashboard.exports import neutralise, to_csv_bytes, to_xlsx_bytes
 from dashboard.tables import health_table
 from queries import run_query
+from queries.access import Viewer
 
 TEXTS = ["=1+2", "-x", "@SUM(A1)", "+86 571", "\tx", "\rx", "0571-1234", "plain", "中文"]
 EXPECTED_TEXTS = [
@@ -113,6 +114,7 @@ def test_health_table_export(published):
             con,
             "member_health_list",
             {"segment": "化工", "tier": None, "sales_rep": None, "band": None},
+            viewer=Viewer("director", "director"),
         )
     finally:
         con.close()
