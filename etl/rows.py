@@ -1,4 +1,4 @@
-"""What each source module returns besides its typed rows: counts and rejected rows."""
+"""Row counts and rejected rows, which each source module returns beside its typed rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ class Rejection:
     """An input row set aside, with where it came from and why.
 
     `line_no` is 1-based: the line of a log or CSV file, the row of a worksheet (header
-    included), or the position in a database query's result. `raw` holds the original text,
+    included), or the position in a database query's result. `raw` contains the original text,
     cut to 2,000 characters.
     """
 

@@ -1,9 +1,9 @@
 """The DuckDB side of a load: staging tables, marts, data checks and atomic publishing.
 
 A load builds a whole new database file under `<warehouse.dir>/snapshots/` with the suffix
-`.building`. Once its checks pass it is renamed to `.duckdb` and the symbolic link
-`<warehouse.dir>/current.duckdb` is replaced to point at it; readers that opened the previous
-snapshot keep reading it until they reopen the link.
+`.building`. Once its checks pass, it is renamed to `.duckdb` and the symbolic link
+`<warehouse.dir>/current.duckdb` is replaced to point at it. Readers that opened the previous
+snapshot keep reading that file until they reopen the link.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ MEMBER_TABLES = (
 
 @dataclass(frozen=True)
 class Viewer:
-    """A signed-in user as the query layer sees them.
+    """A signed-in user, with the role and staff name that decide which rows they may read.
 
     `staff_name` is the name the portal database uses for this person in members.sales_rep
     or members.after_sales_owner; restricted roles see the members whose column matches it.
