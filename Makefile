@@ -19,12 +19,12 @@ run: $(BIN)/.installed-run load
 
 load: $(BIN)/.installed-run
 	@if [ "$(PORTAL_CONFIG)" = "$(DEMO_DIR)/portal.toml" ] && [ ! -f "$(PORTAL_CONFIG)" ]; then \
-		$(BIN)/python -m etl demo --out $(DEMO_DIR); \
+		$(BIN)/python -m etl demo --out $(DEMO_DIR) --end-date yesterday; \
 	fi
 	$(BIN)/python -m etl load --config $(PORTAL_CONFIG)
 
 demo: $(BIN)/.installed-run
-	$(BIN)/python -m etl demo --out $(DEMO_DIR)
+	$(BIN)/python -m etl demo --out $(DEMO_DIR) --end-date yesterday
 
 test: $(BIN)/.installed-dev lint
 	$(BIN)/python -m pytest

@@ -59,6 +59,8 @@ def daily_lines(daily: pd.DataFrame, language: str) -> go.Figure:
             "metric": translate(language, "col.metric"),
         },
     )
+    # Plotly names months in English ("Sep 6"); numeric dates read the same in both languages.
+    figure.update_xaxes(tickformat="%Y-%m-%d")
     figure.update_layout(margin={"t": 24, "b": 24})
     return figure
 

@@ -12,10 +12,14 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from etl.errors import LoadError
 
 logger = logging.getLogger("etl")
+
+# The demo portal counts days in this time zone, so "yesterday" is its yesterday.
+DEMO_TIMEZONE = "Asia/Shanghai"
 
 EXIT_PUBLISHED = 0
 EXIT_NOT_PUBLISHED = 1
@@ -46,9 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--end-date",
-        type=dt.date.fromisoformat,
+        type=_parse_end_date,
         default=dt.date(2026, 11, 30),
-        help="last day of the demo data, YYYY-MM-DD (default 2026-11-30)",
+        help="last day of the demo data: YYYY-MM-DD, or `yesterday` in Asia/Shanghai "
+        "(default 2026-11-30, so that the same seed gives the same files)",
     )
     demo.set_defaults(handler=_run_demo)
 
@@ -57,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--no-progress", action="store_true", help="hide progress bars")
     load.set_defaults(handler=_run_load)
     return parser
+
+
+def _parse_end_date(value: str) -> dt.date:
+    if value == "yesterday":
+        return dt.datetime.now(ZoneInfo(DEMO_TIMEZONE)).date() - dt.timedelta(days=1)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {value!r}; write YYYY-MM-DD or yesterday"
+        ) from None
 
 
 def _run_demo(args: argparse.Namespace) -> int:

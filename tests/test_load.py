@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -411,3 +412,22 @@ def test_real_apache_log_reconciles(tmp_path: Path) -> None:
         assert rows_of(con, "select count(*) from rejected_rows where source = 'access_logs'") == [
             (1,)
         ]
+
+
+def test_cli_demo_end_date_yesterday(tmp_path: Path) -> None:
+    """`--end-date yesterday` names the day before today in Asia/Shanghai."""
+    out = tmp_path / "demo"
+    shanghai_today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+    assert main(["demo", "--out", str(out), "--scale", "0.05", "--end-date", "yesterday"]) == 0
+
+    last_log = sorted((out / "logs").glob("access.log-*.gz"))[-1].name
+    yesterday = shanghai_today - dt.timedelta(days=1)
+    assert last_log == f"access.log-{yesterday:%Y%m%d}.gz"
+
+
+def test_cli_demo_rejects_bad_end_date(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", str(tmp_path), "--end-date", "30/11/2026"])
+
+    assert exit_info.value.code == 2
