@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 DEMO_DIR := data/demo
 # A portal of your own: PORTAL_CONFIG=/path/portal.toml make run
 PORTAL_CONFIG ?= $(DEMO_DIR)/portal.toml
+# The dashboard listens on loopback only; put nginx with HTTPS in front (docs/deploy.md)
+# rather than setting ADDRESS=0.0.0.0.
 ADDRESS ?= 127.0.0.1
 PORT ?= 8501
 
@@ -17,11 +19,17 @@ run: $(BIN)/.installed-run load
 		--server.address $(ADDRESS) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
+# The demo is (re)generated when missing or written before it had demo users
+# (no `demo = true` under [auth]); after its load, one demo user per role is created.
 load: $(BIN)/.installed-run
-	@if [ "$(PORTAL_CONFIG)" = "$(DEMO_DIR)/portal.toml" ] && [ ! -f "$(PORTAL_CONFIG)" ]; then \
+	@if [ "$(PORTAL_CONFIG)" = "$(DEMO_DIR)/portal.toml" ] && \
+		! grep -qx 'demo = true' "$(PORTAL_CONFIG)" 2>/dev/null; then \
 		$(BIN)/python -m etl demo --out $(DEMO_DIR) --end-date yesterday; \
 	fi
 	$(BIN)/python -m etl load --config $(PORTAL_CONFIG)
+	@if [ "$(PORTAL_CONFIG)" = "$(DEMO_DIR)/portal.toml" ]; then \
+		$(BIN)/python -m dashboard.users --config $(PORTAL_CONFIG) demo; \
+	fi
 
 demo: $(BIN)/.installed-run
 	$(BIN)/python -m etl demo --out $(DEMO_DIR) --end-date yesterday

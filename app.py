@@ -1,9 +1,14 @@
-"""Streamlit entry point: the language switch and the navigation between pages."""
+"""Streamlit entry point: the language switch, the login and the navigation between pages.
+
+No page runs before login: require_viewer shows only the login form until a user signs in,
+and the navigation offers only the pages in dashboard/navigation.py PAGES that the role may
+open, so a page added there is covered without further code.
+"""
 
 import streamlit as st
 
+from dashboard.auth import require_viewer
 from dashboard.navigation import pages_for
-from dashboard.session import current_viewer
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, t
 
 st.set_page_config(layout="wide")
@@ -15,7 +20,7 @@ st.sidebar.selectbox(
     t("app.language"), LANGUAGES, key=LANGUAGE_KEY, format_func=language_names.__getitem__
 )
 
-viewer = current_viewer()
+viewer = require_viewer()
 pages = [
     st.Page(spec.file, title=t(spec.title_key), url_path=spec.url_path, default=spec.default)
     for spec in pages_for(viewer.role)

@@ -1,8 +1,17 @@
-"""Build xlsx and CSV bytes of a table for download.
+"""Write tables as xlsx and CSV exports, whole and in chunks, with formula neutralisation.
 
 Text that a spreadsheet would read as a formula (a cell starting with = + - @, a tab or a
 carriage return) gets a leading single quote, so opening an export never runs a formula.
-Real numbers stay numeric; text such as "0571-1234" is written as text, so leading zeros stay.
+Real numbers stay numeric, negative ones included; text such as "0571-1234" or "007" is
+written as text, so leading zeros stay.
+
+Exports are never capped. The writers take an iterable of DataFrame chunks and write each
+chunk as it comes: CSV row by row, xlsx through XlsxWriter's constant_memory mode, which
+flushes every finished row to a temporary file. A query export (`write_query_csv`,
+`write_query_xlsx`) reads its rows from a DuckDB cursor in chunks of CHUNK_VECTORS * 2048
+rows (20,480), so no step keeps the whole result in memory. An xlsx worksheet has at most
+1,048,576 rows, so longer exports continue on further sheets ("data (2)", ...) instead of
+being cut.
 """
 
 from __future__ import annotations
@@ -11,18 +20,33 @@ import csv
 import datetime as dt
 import io
 import math
+from collections.abc import Iterable, Iterator
 from numbers import Integral, Real
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from queries import query_text
+from queries.access import Viewer, restrict
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
-# Excel's limit on worksheet names.
+# Excel's limits: worksheet name length and rows per worksheet (the header row included).
 MAX_SHEET_NAME = 31
+MAX_SHEET_ROWS = 1_048_576
+# DuckDB vectors (2048 rows each) per chunk of a query export: 20,480 rows.
+CHUNK_VECTORS = 10
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
 
 
 def neutralise(text: str) -> str:
@@ -47,37 +71,123 @@ def cell_value(value: Any) -> str | int | float | None:
     return neutralise(str(value))
 
 
+def write_csv(columns: list[str], chunks: Iterable[pd.DataFrame], handle: IO[bytes]) -> int:
+    """Write UTF-8 CSV with a byte-order mark (Excel needs it for Chinese); return the rows."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([neutralise(str(column)) for column in columns])
+    rows = 0
+    for chunk in chunks:
+        for row in chunk.itertuples(index=False, name=None):
+            writer.writerow(["" if (v := cell_value(value)) is None else v for value in row])
+        rows += len(chunk)
+    text.flush()
+    text.detach()
+    return rows
+
+
+def write_xlsx(
+    columns: list[str],
+    chunks: Iterable[pd.DataFrame],
+    target: str | Path | IO[bytes],
+    sheet_name: str = "data",
+) -> int:
+    """Write an xlsx workbook row by row; return the data rows written."""
+    workbook = xlsxwriter.Workbook(target, XLSX_OPTIONS)
+    header = workbook.add_format({"bold": True})
+    base = _sheet_name(sheet_name)
+    sheet = _new_sheet(workbook, base, 1, columns, header)
+    sheets, sheet_row, rows = 1, 1, 0
+    for chunk in chunks:
+        for row in chunk.itertuples(index=False, name=None):
+            if sheet_row == MAX_SHEET_ROWS:
+                sheets += 1
+                sheet = _new_sheet(workbook, base, sheets, columns, header)
+                sheet_row = 1
+            for col, value in enumerate(row):
+                _write_cell(sheet, sheet_row, col, cell_value(value))
+            sheet_row += 1
+        rows += len(chunk)
+    workbook.close()
+    return rows
+
+
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    """Write the table as UTF-8 CSV with a byte-order mark, which Excel needs for Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(str(column)) for column in table.columns])
-    for row in table.itertuples(index=False, name=None):
-        writer.writerow(["" if (v := cell_value(value)) is None else v for value in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    """The table as CSV bytes (small tables; large ones go through write_csv to a file)."""
+    buffer = io.BytesIO()
+    write_csv(list(table.columns), [table], buffer)
+    return buffer.getvalue()
 
 
 def to_xlsx_bytes(table: pd.DataFrame, sheet_name: str = "data") -> bytes:
-    """Write the table as one xlsx worksheet: text as text cells, numbers as number cells."""
+    """The table as xlsx bytes: text as text cells, numbers as number cells."""
     buffer = io.BytesIO()
-    options = {
-        "in_memory": True,
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-    }
-    workbook = xlsxwriter.Workbook(buffer, options)
-    sheet = workbook.add_worksheet(_sheet_name(sheet_name))
-    header = workbook.add_format({"bold": True})
-
-    for col, column in enumerate(table.columns):
-        sheet.write_string(0, col, neutralise(str(column)), header)
-    for row_index, row in enumerate(table.itertuples(index=False, name=None), start=1):
-        for col, value in enumerate(row):
-            _write_cell(sheet, row_index, col, cell_value(value))
-
-    workbook.close()
+    write_xlsx(list(table.columns), [table], buffer, sheet_name)
     return buffer.getvalue()
+
+
+def query_chunks(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any],
+    viewer: Viewer,
+) -> tuple[list[str], Iterator[pd.DataFrame]]:
+    """Run query `name` restricted to `viewer`; return its columns and a chunk iterator.
+
+    The cursor closes when the iterator is exhausted or garbage-collected.
+    """
+    cursor = con.cursor()
+    try:
+        restrict(cursor, viewer)
+        cursor.execute(query_text(name), params)
+        columns = [column[0] for column in cursor.description]
+    except BaseException:
+        cursor.close()
+        raise
+    return columns, _chunks(cursor)
+
+
+def _chunks(cursor: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
+    try:
+        while True:
+            chunk = cursor.fetch_df_chunk(CHUNK_VECTORS)
+            if chunk.empty:
+                return
+            yield chunk
+    finally:
+        cursor.close()
+
+
+def write_query_csv(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any],
+    viewer: Viewer,
+    handle: IO[bytes],
+) -> int:
+    """Stream query `name`, restricted to `viewer`, into CSV; return the rows written."""
+    columns, chunks = query_chunks(con, name, params, viewer)
+    return write_csv(columns, chunks, handle)
+
+
+def write_query_xlsx(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any],
+    viewer: Viewer,
+    target: str | Path | IO[bytes],
+) -> int:
+    """Stream query `name`, restricted to `viewer`, into xlsx; return the rows written."""
+    columns, chunks = query_chunks(con, name, params, viewer)
+    return write_xlsx(columns, chunks, target, sheet_name=name)
+
+
+def _new_sheet(workbook: Any, base: str, number: int, columns: list[str], header: Any) -> Any:
+    name = base if number == 1 else f"{base[: MAX_SHEET_NAME - 6]} ({number})"
+    sheet = workbook.add_worksheet(name)
+    for col, column in enumerate(columns):
+        sheet.write_string(0, col, neutralise(str(column)), header)
+    return sheet
 
 
 def _write_cell(sheet: Any, row: int, col: int, value: str | int | float | None) -> None:

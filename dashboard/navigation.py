@@ -25,6 +25,27 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/member_health.py", "page.health.title", "member_health", default=True),
     PageSpec("pages/member_detail.py", "page.detail.title", "member_detail"),
     PageSpec("pages/data_status.py", "page.status.title", "data_status"),
+    PageSpec(
+        "pages/renewals.py",
+        "page.renewals.title",
+        "renewals",
+        roles=("admin", "director", "executive", "sales_rep"),
+    ),
+    PageSpec("pages/renewal_risk.py", "page.risk.title", "renewal_risk"),
+    PageSpec(
+        "pages/market_share.py",
+        "page.market.title",
+        "market_share",
+        roles=("admin", "director", "executive"),
+    ),
+    PageSpec(
+        "pages/sales.py",
+        "page.sales.title",
+        "sales",
+        roles=("admin", "director", "executive"),
+    ),
+    PageSpec("pages/users.py", "page.users.title", "users", roles=("admin",)),
+    PageSpec("pages/export_audit.py", "page.export_audit.title", "export_audit", roles=("admin",)),
 )
 
 

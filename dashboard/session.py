@@ -1,4 +1,8 @@
-"""Who is using this browser session, as the query layer needs to know."""
+"""The signed-in viewer of a browser session, as the query layer needs it.
+
+app.py signs the user in (dashboard/auth.py) before any page runs and keeps the Viewer under
+VIEWER_KEY. A query without a signed-in viewer stops the page and never runs as a default user.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,28 @@ import streamlit as st
 from queries.access import Viewer
 
 VIEWER_KEY = "viewer"
+# time.time() of the session's last rerun while signed in; idle expiry counts from it.
+LAST_ACTIVE_KEY = "auth.last_active"
 
-# NOTE: there is no login yet, so a session without a signed-in viewer runs as this local
-# demo director, who sees every member; the page header says the dashboard is a local demo.
-LOCAL_DEMO_VIEWER = Viewer(username="local-demo", role="director")
+
+class NotSignedIn(RuntimeError):
+    """A page or query ran in a session where nobody is signed in."""
 
 
 def current_viewer() -> Viewer:
-    """Return the signed-in viewer of this session, or the local demo viewer."""
+    """Return the signed-in viewer after the idle and account checks; else stop the run.
+
+    Outside a Streamlit run (no session to sign in to) it raises NotSignedIn.
+    """
+    if not st.runtime.exists():
+        raise NotSignedIn("No Streamlit session, so nobody is signed in; pass a Viewer instead.")
+    # Imported here because dashboard.auth imports this module.
+    from dashboard.auth import verified_viewer
+
+    return verified_viewer()
+
+
+def signed_in_viewer() -> Viewer | None:
+    """Return the session's viewer, or None when nobody is signed in."""
     viewer = st.session_state.get(VIEWER_KEY)
-    return viewer if isinstance(viewer, Viewer) else LOCAL_DEMO_VIEWER
+    return viewer if isinstance(viewer, Viewer) else None

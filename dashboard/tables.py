@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.formatting import format_cny, format_date, format_timestamp, health_reasons
-from i18n import label, translate
+from i18n import has_key, label, translate
 
 METRICS = ("page_views", "unique_visitors", "inquiries", "messages", "contact_views", "ad_clicks")
 BANDS = ("healthy", "watch", "at_risk", "onboarding")
@@ -157,7 +157,9 @@ def keywords_table(keywords: pd.DataFrame, language: str) -> pd.DataFrame:
         {
             translate(language, "col.rank"): keywords["keyword_rank"].astype("Int64"),
             translate(language, "col.keyword"): keywords["keyword"],
-            translate(language, "col.search_engine"): keywords["search_engine"],
+            translate(language, "col.search_engine"): [
+                label("engine", engine, language) for engine in keywords["search_engine"]
+            ],
             translate(language, "metric.page_views"): keywords["page_views"].astype("Int64"),
         }
     )
@@ -239,7 +241,11 @@ def bots_table(bots: pd.DataFrame, language: str) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            tr("col.bot_name"): bots["bot_name"],
+            # Crawler names are product names and stay as logged; only placeholders translate.
+            tr("col.bot_name"): [
+                translate(language, f"bot.{name}") if has_key(f"bot.{name}", language) else name
+                for name in bots["bot_name"]
+            ],
             tr("col.detected_by"): [label("detected_by", d, language) for d in bots["detected_by"]],
             tr("col.hits"): bots["hits"].astype("Int64"),
             tr("col.shop_hits"): bots["shop_hits"].astype("Int64"),

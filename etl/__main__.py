@@ -1,8 +1,12 @@
 """Command line: `python -m etl demo` builds a demo portal, `python -m etl load` loads one.
 
-Exit status: 0 when a snapshot was published (rejected rows do not change that), 1 when
-nothing could be published (the message names the file or key and the fix), 2 for a usage
-error.
+Exit status of `load` (docs/operations.md explains what to do for each):
+  0  a snapshot was published (rejected rows do not change that);
+  1  nothing was published (the message names the file or key and the fix); the last
+     snapshot stays current;
+  2  usage error (unknown option, missing --config);
+  3  another load of the same warehouse is running; this run stopped at once and changed
+     nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ DEMO_TIMEZONE = "Asia/Shanghai"
 
 EXIT_PUBLISHED = 0
 EXIT_NOT_PUBLISHED = 1
+EXIT_USAGE = 2  # argparse's own status for a usage error
+EXIT_LOCKED = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,11 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="write a demo portal: database, logs, spreadsheets")
-    demo.add_argument("--out", required=True, type=Path, help="directory to write it to")
+    demo.add_argument(
+        "--out", required=True, type=_output_directory, help="directory to write it to"
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument(
         "--scale",
-        type=float,
+        type=_positive_scale,
         default=1.0,
         help="size factor: 1 gives about 3,000 companies and 600 paid members",
     )
@@ -62,6 +70,23 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--no-progress", action="store_true", help="hide progress bars")
     load.set_defaults(handler=_run_load)
     return parser
+
+
+def _output_directory(value: str) -> Path:
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists and is not a directory; name a directory")
+    return path
+
+
+def _positive_scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not scale > 0:
+        raise argparse.ArgumentTypeError(f"invalid scale {value!r}; use a number above 0, e.g. 1")
+    return scale
 
 
 def _parse_end_date(value: str) -> dt.date:
@@ -84,10 +109,17 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_load(args: argparse.Namespace) -> int:
+    from etl.config import load_config
     from etl.load import run_load
+    from etl.lock import LoadLocked, load_lock
 
     try:
-        report = run_load(args.config, progress=not args.no_progress)
+        # The lock comes before any change to the warehouse, leftover removal included.
+        with load_lock(load_config(args.config).warehouse_dir):
+            report = run_load(args.config, progress=not args.no_progress)
+    except LoadLocked as error:
+        logger.error("Load not started: %s", error)
+        return EXIT_LOCKED
     except LoadError as error:
         logger.error("Load failed, nothing published; the last snapshot stays current. %s", error)
         return EXIT_NOT_PUBLISHED

@@ -1,11 +1,15 @@
-"""Access logs (nginx or Apache, combined or common format) to shop page views and bot hits.
+"""Access logs (nginx or Apache, any line format) to shop page views and bot hits.
 
-Each file is read twice as a byte stream. The first pass only collects the clients
-(address and user agent) that fetched /robots.txt, so that all their requests in that file,
-the earlier ones too, count as bot hits. The second pass parses every line and inserts page
-views into DuckDB in batches of BATCH_ROWS. Memory stays bounded by the batch, the set of
-robots.txt clients and the capped caches, never by the file's size. A gzipped file is
-decompressed twice, which costs time but keeps the design streaming.
+A load works in two steps. Staging reads only the content of each file that no earlier load
+read (etl/log_files.py knows which) and parses it line by line into Parquet chunks: one row
+per parsed line with its time, visitor, shop key, outcome, crawler name and traffic source,
+plus the rejected lines with their reasons. Building then reads every chunk of the files
+still on disk into DuckDB and decides there what needs all lines at once: clients that
+fetched /robots.txt, clients above the request rate, and which shop keys are members.
+Memory stays bounded by one batch of rows and the capped caches, never by a file's size.
+
+The shop is staged as its key (slug, id or host part), not as a member id, so a member added
+to the portal later gets its earlier views at the next load without reading the logs again.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import gzip
+import hashlib
+import json
 import logging
 import re
+import tempfile
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
-from hashlib import blake2b
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -26,82 +31,69 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from etl.bots import ROBOTS_TXT, USER_AGENT, BotDetector, robots_client_name
+from etl import log_fast
+from etl.bots import BotDetector, robots_client_name
 from etl.config import AccessLogConfig
 from etl.errors import ConfigError, SourceError
-from etl.rows import Rejection, SourceStats
+from etl.log_build import LogResult, build_staging
+from etl.log_files import FileEntry, LogState, open_log, unreadable
+from etl.log_formats import CLF, EPOCH, Fields, make_format
+from etl.rows import SourceStats
 from etl.traffic_sources import TrafficClassifier
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["LogResult", "load_access_logs", "open_log", "resolve_log_files"]
+
 SOURCE = "access_logs"
 BATCH_ROWS = 50_000
 RAW_MAX_CHARS = 2_000
-# Progress and the byte count are updated every this many lines, not on every line.
-PROGRESS_EVERY_LINES = 20_000
+# Content is read and parsed this many bytes at a time (whole lines).
+BLOCK_BYTES = 16 << 20
 CACHE_MAX_ENTRIES = 200_000
+# Bumped when parsing changes what a staged row holds, so old chunks are read again.
+PARSER_VERSION = 2
 
-CREATE_PAGE_VIEWS = """
-create table if not exists stg_page_views (
-    member_id bigint, viewed_at timestamp, day date, visitor_id varchar,
-    source_class varchar, search_engine varchar, keyword varchar, file varchar, line_no bigint
-)"""
-CREATE_BOT_HITS = """
-create table if not exists stg_bot_hits (
-    day date, member_id bigint, bot_name varchar, detected_by varchar, hits bigint
-)"""
-INSERT_PAGE_VIEWS = """
-insert into stg_page_views
-select member_id, make_timestamp(epoch_s * 1000000), date '1970-01-01' + day_num::integer,
-       visitor_id, source_class, search_engine, keyword, $file, line_no
-from _access_log_batch"""
-INSERT_BOT_HITS = """
-insert into stg_bot_hits
-select date '1970-01-01' + day_num::integer, member_id, bot_name, detected_by, hits
-from _access_log_batch"""
-
-# A quoted field: Apache escapes `"` and `\` with a backslash, nginx writes \xHH.
-_QUOTED = rb'"([^"\\]*(?:\\.[^"\\]*)*)"'
-_PREFIX = rb"^(\S+) \S+ \S+ \[([^\]]*)\] " + _QUOTED + rb" (\d{3}) (\d+|-)"
-LINE_PATTERNS = {
-    "combined": re.compile(_PREFIX + rb" " + _QUOTED + rb" " + _QUOTED + rb"\s*$"),
-    "common": re.compile(_PREFIX + rb"\s*$"),
-}
+ROW_SCHEMA = pa.schema(
+    [
+        ("line_no", pa.int64()),
+        ("epoch", pa.int64()),
+        ("day", pa.int32()),
+        ("visitor", pa.string()),
+        ("shop", pa.string()),
+        ("outcome", pa.string()),
+        ("bot", pa.string()),
+        ("alias", pa.string()),
+        ("robots", pa.bool_()),
+        ("source_class", pa.string()),
+        ("search_engine", pa.string()),
+        ("keyword", pa.string()),
+    ]
+)
+REJECT_SCHEMA = pa.schema(
+    [
+        ("line_no", pa.int64()),
+        ("reason", pa.string()),
+        ("column_name", pa.string()),
+        ("value", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+VIEW = "view"
 ESCAPE = re.compile(rb"\\(x[0-9A-Fa-f]{2}|.)")
 # A timestamp without its minutes and seconds: `10/Oct/2000:13 -0700`.
 HOUR_PATTERN = re.compile(rb"^(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}) ([+-])(\d{2})(\d{2})$")
 MONTHS = {
-    name: number
+    name.encode(): number
     for number, name in enumerate(
-        (
-            b"jan",
-            b"feb",
-            b"mar",
-            b"apr",
-            b"may",
-            b"jun",
-            b"jul",
-            b"aug",
-            b"sep",
-            b"oct",
-            b"nov",
-            b"dec",
-        ),
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
         start=1,
     )
 }
 UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-@dataclass
-class LogResult:
-    """Per-file counts and rejected lines of one load_access_logs call."""
-
-    stats: list[SourceStats] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
 
 
 def load_access_logs(
@@ -110,31 +102,77 @@ def load_access_logs(
     shops: dict[str, int],
     timezone: str,
     progress: bool,
+    staging_dir: Path | None = None,
 ) -> LogResult:
     """Append the page views and bot hits of every configured log file to `con`.
 
+    With `staging_dir`, parsed content is kept there and only new content is read on the
+    next call; without it every file is read in full into a temporary directory.
     The `file` column and the stats name each file relative to cfg.base_dir when it lies
     inside it, so rows stay the same when the config directory moves.
 
     Raises SourceError when a pattern matches no file or a file cannot be read to its end,
-    and ConfigError when a shop path pattern is invalid. Row problems become Rejections.
+    and ConfigError when a pattern or format is invalid. Row problems become Rejections.
     """
-    con.execute(CREATE_PAGE_VIEWS)
-    con.execute(CREATE_BOT_HITS)
-
-    paths = resolve_log_files(cfg)
     context = LineContext(cfg, shops, timezone)
-    result = LogResult()
+    paths = resolve_log_files(cfg)
+    try:
+        if staging_dir is None:
+            with tempfile.TemporaryDirectory(prefix="access-logs-") as temporary:
+                return _load(con, cfg, context, paths, Path(temporary), progress)
+        return _load(con, cfg, context, paths, Path(staging_dir), progress)
+    finally:
+        context.close()
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    cfg: AccessLogConfig,
+    context: LineContext,
+    paths: list[Path],
+    directory: Path,
+    progress: bool,
+) -> LogResult:
+    state = LogState(directory, settings_key(cfg, context.timezone))
+    duplicates: dict[str, SourceStats] = {}
+    order: list[tuple[str, str | None]] = []  # (file name, entry id or None for a duplicate)
     total_bytes = sum(path.stat().st_size for path in paths)
     with tqdm(
         total=total_bytes, unit="B", unit_scale=True, desc="access logs", disable=not progress
     ) as bar:
         for path in paths:
-            loader = FileLoader(con, context, path, display_name(path, cfg.base_dir))
-            stats, rejections = loader.load(bar)
-            result.stats.append(stats)
-            result.rejections.extend(rejections)
+            name = display_name(path, cfg.base_dir)
+            entry, duplicate = state.claim(path, name)
+            if duplicate:
+                duplicates[name] = duplicate_stats(path, name, entry)
+                order.append((name, None))
+            else:
+                entry = stage_file(state, entry, path, context, bar)
+                order.append((name, entry.id))
+    state.commit()
+
+    result = build_staging(con, state, context.shops, cfg.bot_max_requests_per_minute)
+    by_name = {stats.file: stats for stats in result.stats}
+    by_name.update(duplicates)
+    result.stats = [by_name.get(name) or SourceStats(source=SOURCE, file=name) for name, _ in order]
     return result
+
+
+def settings_key(cfg: AccessLogConfig, timezone: str) -> str:
+    """Hash of every setting that changes what a staged row holds."""
+    settings = {
+        "version": PARSER_VERSION,
+        "format": cfg.format,
+        "log_format": cfg.log_format,
+        "shop_path_patterns": cfg.shop_path_patterns,
+        "shop_host_patterns": cfg.shop_host_patterns,
+        "portal_hosts": cfg.portal_hosts,
+        "ad_click_paths": cfg.ad_click_paths,
+        "static_extensions": cfg.static_extensions,
+        "timezone": timezone,
+    }
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def resolve_log_files(cfg: AccessLogConfig) -> list[Path]:
@@ -161,22 +199,6 @@ def display_name(path: Path, base_dir: Path) -> str:
     return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
-def open_log(path: Path) -> tuple[BinaryIO, BinaryIO]:
-    """Open `path` as (line reader, raw file). Gzip is detected by its magic bytes."""
-    try:
-        raw = path.open("rb")
-        magic = raw.read(2)
-        raw.seek(0)
-    except OSError as error:
-        raise SourceError(
-            f"Access log {path} cannot be read: {error.strerror or error}. Check that the "
-            "file exists and is readable by this user, or remove it from access_logs.files."
-        ) from None
-    if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
-    return raw, raw
-
-
 class Clock:
     """Access-log timestamps to (UTC epoch seconds, local day number since 1970-01-01).
 
@@ -189,6 +211,17 @@ class Clock:
         self._seconds: dict[bytes, tuple[int, int] | None] = {}
         self._hours: dict[bytes, tuple[int, int | None] | None] = {}
 
+    def parse_kind(self, text: bytes, kind: str) -> tuple[int, int] | None:
+        """Parse a CLF, ISO 8601 or epoch-seconds timestamp; None when it is not valid."""
+        if kind == CLF:
+            return self.parse(text)
+        cached = self._seconds.get(text, False)
+        if cached is not False:
+            return cached
+        value = self._parse_epoch(text) if kind == EPOCH else self._parse_iso(text)
+        self._remember(self._seconds, text, value)
+        return value
+
     def parse(self, text: bytes) -> tuple[int, int] | None:
         """Return (epoch seconds, local day) for `10/Oct/2000:13:55:36 -0700`, else None."""
         cached = self._seconds.get(text, False)
@@ -196,10 +229,32 @@ class Clock:
             return cached
 
         value = self._parse_second(text)
-        if len(self._seconds) >= CACHE_MAX_ENTRIES:
-            self._seconds.clear()
-        self._seconds[text] = value
+        self._remember(self._seconds, text, value)
         return value
+
+    @staticmethod
+    def _remember(cache: dict, key: bytes, value) -> None:
+        if len(cache) >= CACHE_MAX_ENTRIES:
+            cache.clear()
+        cache[key] = value
+
+    def _with_day(self, epoch: int) -> tuple[int, int]:
+        return epoch, (epoch + self.zone_offset(epoch)) // 86400
+
+    def _parse_epoch(self, text: bytes) -> tuple[int, int] | None:
+        try:
+            return self._with_day(int(float(text)))
+        except (ValueError, OverflowError):
+            return None
+
+    def _parse_iso(self, text: bytes) -> tuple[int, int] | None:
+        try:
+            moment = dt.datetime.fromisoformat(text.decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return self._with_day(int(moment.timestamp()))
 
     def _parse_second(self, text: bytes) -> tuple[int, int] | None:
         # Layout `dd/Mon/yyyy:HH:MM:SS +zzzz`: bytes 15-16 are minutes, 18-19 seconds.
@@ -208,19 +263,18 @@ class Clock:
         minute, second = text[15:17], text[18:20]
         if not (minute.isdigit() and second.isdigit()) or minute > b"59" or second > b"59":
             return None
-        hour = self._hours.get(text[:14] + text[20:], False)
+        key = text[:14] + text[20:]
+        hour = self._hours.get(key, False)
         if hour is False:
-            hour = self._parse_hour(text[:14] + text[20:])
-            if len(self._hours) >= CACHE_MAX_ENTRIES:
-                self._hours.clear()
-            self._hours[text[:14] + text[20:]] = hour
+            hour = self._parse_hour(key)
+            self._remember(self._hours, key, hour)
         if hour is None:
             return None
 
         hour_epoch, zone_offset = hour
         epoch = hour_epoch + int(minute) * 60 + int(second)
         if zone_offset is None:
-            zone_offset = self._zone_offset(epoch)
+            zone_offset = self.zone_offset(epoch)
         return epoch, (epoch + zone_offset) // 86400
 
     def _parse_hour(self, key: bytes) -> tuple[int, int | None] | None:
@@ -240,55 +294,84 @@ class Clock:
         offset = (int(off_hours) * 3600 + int(off_minutes) * 60) * (1 if sign == b"+" else -1)
         days = start.toordinal() - UNIX_EPOCH_ORDINAL
         hour_epoch = days * 86400 + start.hour * 3600 - offset
-        zone_offset = self._zone_offset(hour_epoch)
+        zone_offset = self.zone_offset(hour_epoch)
         # A log offset like +0530 puts a zone transition on the hour inside this log hour.
-        if zone_offset != self._zone_offset(hour_epoch + 3599):
+        if zone_offset != self.zone_offset(hour_epoch + 3599):
             return hour_epoch, None
         return hour_epoch, zone_offset
 
-    def _zone_offset(self, epoch: int) -> int:
+    def zone_offset(self, epoch: int) -> int:
         moment = dt.datetime.fromtimestamp(epoch, self.zone)
         return int((moment.utcoffset() or dt.timedelta()).total_seconds())
 
 
 class LineContext:
-    """State shared by the files of one load: patterns, caches, shop map and time zone."""
+    """State shared by the files of one load: format, patterns, caches and time zone."""
 
     def __init__(self, cfg: AccessLogConfig, shops: dict[str, int], timezone: str) -> None:
-        self.line_pattern = LINE_PATTERNS[cfg.format]
-        self.has_agent = cfg.format == "combined"
-        self.shop_patterns = compile_shop_patterns(cfg.shop_path_patterns)
+        self.format = make_format(cfg.format, cfg.log_format)
+        self.path_patterns = compile_shop_patterns(
+            cfg.shop_path_patterns, "access_logs.shop_path_patterns", "^/shop/(?P<shop>[^/?#]+)"
+        )
+        self.host_patterns = compile_shop_patterns(
+            cfg.shop_host_patterns,
+            "access_logs.shop_host_patterns",
+            r"^(?P<shop>[a-z0-9-]+)\.portal\.example$",
+        )
         self.static_extensions = frozenset(ext.lower() for ext in cfg.static_extensions)
         self.shops = {str(key).lower(): member for key, member in shops.items()}
+        self.timezone = timezone
         self.clock = Clock(timezone)
         self.bots = BotDetector(CACHE_MAX_ENTRIES)
         self.traffic = TrafficClassifier(cfg.portal_hosts, cfg.ad_click_paths, CACHE_MAX_ENTRIES)
-        self._agents: dict[bytes, tuple[str, str | None]] = {}
+        self._agents: dict[bytes, tuple[str, str | None, str]] = {}
+        self._hosts: dict[bytes, str | None] = {}
+        self.fast = log_fast.FastParser(self) if log_fast.supports(self.format) else None
 
-    def agent(self, raw: bytes) -> tuple[str, str | None]:
-        """Return (decoded agent, crawler family or None), cached per distinct agent."""
+    def close(self) -> None:
+        if self.fast is not None:
+            self.fast.close()
+
+    def agent(self, raw: bytes) -> tuple[str, str | None, str]:
+        """Return (decoded agent, crawler family or None, name if found by behaviour)."""
         cached = self._agents.get(raw)
         if cached is not None:
             return cached
 
         text = decode_field(raw, "replace")
-        value = (text, self.bots.bot_name(text))
+        value = (text, self.bots.bot_name(text), robots_client_name(text))
         if len(self._agents) >= CACHE_MAX_ENTRIES:
             self._agents.clear()
         self._agents[raw] = value
         return value
 
-    def shop_member(self, path: str) -> int | bool | None:
-        """Return the member id of a shop path, None for an unknown shop, False for no shop."""
-        for pattern in self.shop_patterns:
+    def shop_key(self, host: bytes, path: str) -> str | None:
+        """Return the lower-case shop key of a request by its host, then path; else None."""
+        if self.host_patterns and host:
+            key = self._host_key(host)
+            if key is not None:
+                return key
+        for pattern in self.path_patterns:
             match = pattern.search(path)
-            if match is None:
-                continue
-            key = match.group("shop").lower()
-            if "%" in key:
-                key = unquote(key, errors="replace").lower()
-            return self.shops.get(key)
-        return False
+            if match is not None:
+                return normalize_key(match.group("shop"))
+        return None
+
+    def _host_key(self, host: bytes) -> str | None:
+        cached = self._hosts.get(host, False)
+        if cached is not False:
+            return cached
+        text = host.decode("utf-8", "replace").lower().partition(":")[0].rstrip(".")
+        key = None
+        for pattern in self.host_patterns:
+            match = pattern.search(text)
+            if match is not None:
+                key = normalize_key(match.group("shop"))
+                break
+        if len(self._hosts) >= CACHE_MAX_ENTRIES:
+            self._hosts.clear()
+        self._hosts[host] = key
+        return key
 
     def is_static(self, path: str) -> bool:
         slash = path.rfind("/")
@@ -296,20 +379,27 @@ class LineContext:
         return dot > slash and path[dot:].lower() in self.static_extensions
 
 
-def compile_shop_patterns(patterns: list[str]) -> list[re.Pattern[str]]:
-    """Compile access_logs.shop_path_patterns; each needs a named group `shop`."""
+def normalize_key(key: str) -> str:
+    key = key.lower()
+    if "%" in key:
+        key = unquote(key, errors="replace").lower()
+    return key
+
+
+def compile_shop_patterns(patterns: list[str], setting: str, example: str) -> list[re.Pattern]:
+    """Compile shop path or host patterns; each needs a named group `shop`."""
     compiled = []
     for pattern in patterns:
         try:
             regex = re.compile(pattern)
         except re.error as error:
             raise ConfigError(
-                f"access_logs.shop_path_patterns: {pattern!r} is not a valid regular "
-                f"expression ({error}). Fix it, e.g. '^/shop/(?P<shop>[^/?#]+)'."
+                f"{setting}: {pattern!r} is not a valid regular expression ({error}). "
+                f"Fix it, e.g. {example!r}."
             ) from None
         if "shop" not in regex.groupindex:
             raise ConfigError(
-                f"access_logs.shop_path_patterns: {pattern!r} has no named group `shop`. "
+                f"{setting}: {pattern!r} has no named group `shop`. "
                 "Wrap the member id or slug part in (?P<shop>...)."
             )
         compiled.append(regex)
@@ -352,262 +442,266 @@ def split_request(request: bytes) -> tuple[bytes, str, str] | None:
     return method, path.partition("#")[0], query
 
 
+def client_address(fields: Fields) -> bytes:
+    """Return the left-most address of X-Forwarded-For when logged, else of the client field."""
+    source = fields.forwarded_for
+    if source in (b"-", b""):
+        source = fields.client
+    return source.split(b",", 1)[0].strip()
+
+
 def visitor_id(address: bytes, agent: bytes) -> str:
-    """Return a 16-hex-digit hash of client address and user agent, stable across loads."""
-    return blake2b(address + b" " + agent, digest_size=8).hexdigest()
+    """Return a 16-hex-digit hash of client address and user agent, stable across loads.
+
+    The first half of MD5 over `address agent`, as DuckDB's md5() gives it on the fast path.
+    """
+    return hashlib.md5(address + b" " + agent, usedforsecurity=False).hexdigest()[:16]
 
 
 def is_counted_status(status: bytes) -> bool:
     return status[:1] == b"2" or status == b"304"
 
 
-def scan_robots_clients(context: LineContext, reader: BinaryIO) -> set[tuple[bytes, bytes]]:
-    """Return the (address, agent) pairs that request /robots.txt in one file."""
-    clients: set[tuple[bytes, bytes]] = set()
-    for line in reader:
-        if b"robots.txt" not in line:
-            continue
-        match = context.line_pattern.match(line)
-        if match is None:
-            continue
-        request = split_request(match.group(3))
-        if request is not None and request[1] == "/robots.txt":
-            agent = match.group(7) if context.has_agent else b""
-            clients.add((match.group(1), agent))
-    return clients
+class ChunkWriter:
+    """Rows and rejections of one read of one file, written as a Parquet chunk pair."""
 
+    def __init__(self, directory: Path, base: str) -> None:
+        self.directory = directory
+        self.temporary = f"tmp-{base}"
+        self.columns: dict[str, list] = {name: [] for name in ROW_SCHEMA.names}
+        self.rejections: list[tuple] = []
+        self.writer: pq.ParquetWriter | None = None
+        self.lines = 0
+        self.fast_parts = 0
 
-class PageViewBatch:
-    """Page-view rows collected in memory and inserted BATCH_ROWS at a time."""
+    def new_part(self) -> Path:
+        """Return the temporary path of the next Parquet part that DuckDB writes."""
+        self.fast_parts += 1
+        return self.directory / f"{self.temporary}.fast{self.fast_parts}"
 
-    COLUMNS = (
-        "member_id",
-        "epoch_s",
-        "day_num",
-        "visitor_id",
-        "source_class",
-        "search_engine",
-        "keyword",
-        "line_no",
-    )
+    def add(self, row: tuple) -> None:
+        for values, value in zip(self.columns.values(), row, strict=True):
+            values.append(value)
+        self.lines += 1
+        if len(self.columns["line_no"]) >= BATCH_ROWS:
+            self._flush()
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, file: str) -> None:
-        self.con = con
-        self.file = file
-        self.rows: list[tuple] = []
-
-    def append(self, row: tuple) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        columns = zip(*self.rows, strict=True)
-        table = pa.table(dict(zip(self.COLUMNS, columns, strict=True)))
-        insert_table(self.con, table, INSERT_PAGE_VIEWS, {"file": self.file})
-        self.rows = []
-
-
-def insert_table(con: duckdb.DuckDBPyConnection, table: pa.Table, sql: str, params=None) -> None:
-    con.register("_access_log_batch", table)
-    try:
-        con.execute(sql, params or {})
-    finally:
-        con.unregister("_access_log_batch")
-
-
-def insert_bot_hits(con: duckdb.DuckDBPyConnection, hits: Counter) -> None:
-    """Insert bot hits aggregated by (day number, member id, bot name, detected_by)."""
-    if not hits:
-        return
-    keys = list(hits)
-    table = pa.table(
-        {
-            "day_num": [key[0] for key in keys],
-            "member_id": pa.array([key[1] for key in keys], pa.int64()),
-            "bot_name": [key[2] for key in keys],
-            "detected_by": [key[3] for key in keys],
-            "hits": [hits[key] for key in keys],
-        }
-    )
-    insert_table(con, table, INSERT_BOT_HITS)
-
-
-class FileLoader:
-    """Reads one log file: the robots.txt pass, then the parsing pass."""
-
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, context: LineContext, path: Path, name: str
-    ) -> None:
-        self.con = con
-        self.context = context
-        self.path = path
-        self.name = name
-        self.stats = SourceStats(source=SOURCE, file=name)
-        # NOTE: every rejected line is kept with up to RAW_MAX_CHARS of text, so a file in the
-        # wrong format (all lines rejected) keeps about its own size in memory.
-        self.rejections: list[Rejection] = []
-        self.bot_hits: Counter[tuple[int, int | None, str, str]] = Counter()
-        self.robots_clients: set[tuple[bytes, bytes]] = set()
-        self.first_day: int | None = None
-        self.last_day: int | None = None
-
-    def load(self, bar: tqdm) -> tuple[SourceStats, list[Rejection]]:
-        """Read the file and return its counts and rejected lines."""
-        self.robots_clients = self._read(scan_robots_clients)
-
-        batch = PageViewBatch(self.con, self.name)
-        self._read(lambda context, reader: self._parse_lines(reader, batch, bar))
-        batch.flush()
-        insert_bot_hits(self.con, self.bot_hits)
-
-        self._finish_stats()
-        return self.stats, self.rejections
-
-    def _read(self, consume):
-        reader, raw = open_log(self.path)
-        try:
-            with raw, reader:
-                return consume(self.context, reader)
-        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as error:
-            raise SourceError(
-                f"Access log {self.path} cannot be read to its end: {error}. A gzip file "
-                "that ends early was usually copied while it was still being written. Copy "
-                "it again, or remove it from access_logs.files."
-            ) from None
-
-    def _parse_lines(self, reader: BinaryIO, batch: PageViewBatch, bar: tqdm) -> None:
-        raw_file = reader if not isinstance(reader, gzip.GzipFile) else reader.fileobj
-        position = 0
-        line_no = 0
-        for line_no, line in enumerate(reader, start=1):
-            row = self._parse_line(line, line_no)
-            if row is not None:
-                batch.append(row)
-            if line_no % PROGRESS_EVERY_LINES == 0:
-                position = self._advance(bar, raw_file, position)
-        self.stats.read = line_no
-        self._advance(bar, raw_file, position)
-
-    @staticmethod
-    def _advance(bar: tqdm, raw_file, position: int) -> int:
-        current = raw_file.tell()
-        bar.update(current - position)
-        return current
-
-    def _parse_line(self, line: bytes, line_no: int) -> tuple | None:
-        """Count one line's outcome and return its page-view row when it is one."""
-        context = self.context
-        match = context.line_pattern.match(line)
-        if match is None:
-            self._reject(line_no, "unparseable_line", line)
-            return None
-        groups = match.groups()
-        address, time_text, request, status = groups[0], groups[1], groups[2], groups[3]
-        referrer, agent = (groups[5], groups[6]) if context.has_agent else (b"-", b"")
-
-        times = context.clock.parse(time_text)
-        if times is None:
-            self._reject(line_no, "invalid_timestamp", line, "time", time_text)
-            return None
-        epoch, day = times
-        self._see_day(day)
-
-        parts = split_request(request)
-        if parts is None:
-            self._reject(line_no, "invalid_request", line, "request", request)
-            return None
-        method, path, query = parts
-
-        agent_text, bot = context.agent(agent)
-        if bot is None and (address, agent) in self.robots_clients:
-            bot = robots_client_name(agent_text)
-            self._count_bot(day, path, bot, ROBOTS_TXT)
-            return None
-        if bot is not None:
-            self._count_bot(day, path, bot, USER_AGENT)
-            return None
-
-        member = self._counted_member(method, status, path)
-        if member is None:
-            return None
-
-        referrer_text = decode_field(referrer, "surrogateescape")
-        source_class, engine, keyword = context.traffic.classify(referrer_text, query, agent_text)
-        self.stats.loaded += 1
-        visitor = visitor_id(address, agent)
-        return (member, epoch, day, visitor, source_class, engine, keyword, line_no)
-
-    def _counted_member(self, method: bytes, status: bytes, path: str) -> int | None:
-        """Return the member id of a counted shop view, or None after counting the skip."""
-        context = self.context
-        if method != b"GET":
-            reason = "method_not_counted"
-        elif not is_counted_status(status):
-            reason = "status_not_counted"
-        elif context.is_static(path):
-            reason = "static_asset"
-        else:
-            member = context.shop_member(path)
-            if member is not None and member is not False:
-                return member
-            reason = "not_shop_page" if member is False else "unknown_shop"
-        self.stats.skipped[reason] += 1
-        return None
-
-    def _count_bot(self, day: int, path: str, name: str, detected_by: str) -> None:
-        member = None
-        if not self.context.is_static(path):
-            found = self.context.shop_member(path)
-            member = found if found is not False else None
-        self.bot_hits[(day, member, name, detected_by)] += 1
-        self.stats.bots += 1
-
-    def _see_day(self, day: int) -> None:
-        if self.first_day is None or day < self.first_day:
-            self.first_day = day
-        if self.last_day is None or day > self.last_day:
-            self.last_day = day
-
-    def _reject(
-        self,
-        line_no: int,
-        reason: str,
-        line: bytes,
-        column: str | None = None,
-        value: bytes | None = None,
-    ) -> None:
-        self.stats.rejected[reason] += 1
+    def reject(self, line_no: int, reason: str, line: bytes, column=None, value=None) -> None:
+        self.lines += 1
         self.rejections.append(
-            Rejection(
-                source=SOURCE,
-                file=self.name,
-                line_no=line_no,
-                reason=reason,
-                column=column,
-                value=None if value is None else value.decode("utf-8", "replace"),
-                raw=line.decode("utf-8", "replace").rstrip("\r\n")[:RAW_MAX_CHARS],
+            (
+                line_no,
+                reason,
+                column,
+                None if value is None else value.decode("utf-8", "replace"),
+                line.decode("utf-8", "replace")[:RAW_MAX_CHARS],
             )
         )
 
-    def _finish_stats(self) -> None:
-        if self.first_day is not None:
-            self.stats.data_from = _day_text(self.first_day)
-            self.stats.data_to = _day_text(self.last_day)
-        if not self.stats.reconciles():
-            logger.error("Access log %s: counts do not add up: %s", self.name, self.stats)
-        logger.info(
-            "Access log %s: %d lines, %d page views, %d bot hits, skipped %s, rejected %s",
-            self.name,
-            self.stats.read,
-            self.stats.loaded,
-            self.stats.bots,
-            dict(self.stats.skipped),
-            dict(self.stats.rejected),
+    def _flush(self) -> None:
+        table = pa.table(self.columns, schema=ROW_SCHEMA)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.directory / f"{self.temporary}.rows", ROW_SCHEMA)
+        self.writer.write_table(table)
+        self.columns = {name: [] for name in ROW_SCHEMA.names}
+
+    def close(self, name: str) -> None:
+        """Write what is left and move both files to their final names."""
+        self._flush()
+        assert self.writer is not None
+        self.writer.close()
+        columns = list(zip(*self.rejections, strict=True)) or [[]] * len(REJECT_SCHEMA)
+        rejects = pa.table(
+            {n: list(c) for n, c in zip(REJECT_SCHEMA.names, columns, strict=True)},
+            schema=REJECT_SCHEMA,
+        )
+        pq.write_table(rejects, self.directory / f"{self.temporary}.rejects")
+        (self.directory / f"{self.temporary}.rows").replace(self.directory / f"{name}.rows.parquet")
+        (self.directory / f"{self.temporary}.rejects").replace(
+            self.directory / f"{name}.rejects.parquet"
+        )
+        for part in range(1, self.fast_parts + 1):
+            written = self.directory / f"{self.temporary}.fast{part}"
+            if written.exists():  # not written for a block without fast lines
+                written.replace(self.directory / f"{name}.rows-{part}.parquet")
+
+
+def stage_file(
+    state: LogState, entry: FileEntry, path: Path, context: LineContext, bar: tqdm
+) -> FileEntry:
+    """Parse the content of `path` past entry.offset into chunks; return the updated entry."""
+    if entry.tail is not None:
+        entry.chunks.remove(entry.tail)
+        entry.tail = None
+    try:
+        if not _stage_from_offset(state, entry, path, context, bar):
+            entry = state.restart(entry, path)
+            _stage_from_offset(state, entry, path, context, bar)
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as error:
+        raise unreadable(path, error) from None
+    state.update_head(entry, path)
+    return entry
+
+
+def _stage_from_offset(
+    state: LogState, entry: FileEntry, path: Path, context: LineContext, bar: tqdm
+) -> bool:
+    """Read from entry.offset to the end; False when the content ends before the offset."""
+    reader, raw = open_log(path)
+    with raw, reader:
+        if not skip_to(reader, raw, entry.offset):
+            return False
+        parser = FileParser(context, state.chunk_dir, entry)
+        parser.run(reader, raw, bar)
+    return True
+
+
+def skip_to(reader: BinaryIO, raw: BinaryIO, offset: int) -> bool:
+    """Move `reader` to `offset` bytes of content; False when the content is shorter."""
+    if reader is raw:
+        reader.seek(0, 2)
+        if reader.tell() < offset:
+            return False
+        reader.seek(offset)
+        return True
+    remaining = offset
+    while remaining:
+        block = reader.read(min(remaining, 1 << 20))
+        if not block:
+            return False
+        remaining -= len(block)
+    return True
+
+
+class FileParser:
+    """Parses lines of one file from the entry's offset and writes its chunks."""
+
+    def __init__(self, context: LineContext, directory: Path, entry: FileEntry) -> None:
+        self.context = context
+        self.directory = directory
+        self.entry = entry
+
+    def run(self, reader: BinaryIO, raw: BinaryIO, bar: tqdm) -> None:
+        entry = self.entry
+        start = entry.offset
+        writer = ChunkWriter(self.directory, f"{entry.id}-{start}")
+        position, line_no = start, entry.lines
+        carry = b""
+        raw_position = raw.tell()
+        while block := reader.read(BLOCK_BYTES):
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                line_no = self.parse_block(writer, data[:cut], line_no)
+                position += cut
+            bar.update(raw.tell() - raw_position)
+            raw_position = raw.tell()
+        if writer.lines:
+            name = f"{entry.id}-{start}-{position}"
+            writer.close(name)
+            entry.chunks.append(name)
+        entry.offset, entry.lines = position, line_no
+        if carry:
+            self._stage_tail(carry, position, line_no + 1)
+
+    def parse_block(self, writer: ChunkWriter, data: bytes, line_no: int) -> int:
+        """Stage the complete lines of `data`, numbered after `line_no`; return the last number."""
+        fast = self.context.fast
+        if fast is None:
+            for number, line in enumerate(data.split(b"\n")[:-1], start=line_no + 1):
+                self.parse_line(writer, line, number)
+            return line_no + data.count(b"\n")
+
+        def slow_line(line: bytes, number: int) -> None:
+            self.parse_line(writer, line, int(number))
+
+        rows = fast.parse_block(data, line_no + 1, writer.new_part(), slow_line)
+        writer.lines += rows
+        return line_no + data.count(b"\n")
+
+    def _stage_tail(self, line: bytes, position: int, line_no: int) -> None:
+        """Stage a last line without newline in its own chunk, read again next run."""
+        name = f"{self.entry.id}-{position}-{position + len(line)}t"
+        writer = ChunkWriter(self.directory, name)
+        self.parse_line(writer, line, line_no)
+        writer.close(name)
+        self.entry.chunks.append(name)
+        self.entry.tail = name
+
+    def parse_line(self, writer: ChunkWriter, line: bytes, line_no: int) -> None:
+        """Add one line's row to `writer`, or its rejection."""
+        context = self.context
+        line = line.rstrip(b"\r\n")
+        fields = context.format.parse(line)
+        if fields is None:
+            writer.reject(line_no, "unparseable_line", line)
+            return
+
+        times = context.clock.parse_kind(fields.time, fields.time_kind)
+        if times is None:
+            writer.reject(line_no, "invalid_timestamp", line, "time", fields.time)
+            return
+        request = fields.request
+        if request in (b"", b"-"):
+            writer.reject(line_no, "empty_request", line, "request", request)
+            return
+        parts = split_request(request)
+        if parts is None:
+            writer.reject(line_no, "invalid_request", line, "request", request)
+            return
+
+        writer.add(self.row(fields, times, parts, line_no))
+
+    def row(self, fields: Fields, times: tuple[int, int], parts, line_no: int) -> tuple:
+        context = self.context
+        method, path, query = parts
+        agent_text, bot, alias = context.agent(fields.agent)
+        static = context.is_static(path)
+        shop = None if static else context.shop_key(fields.host, path)
+
+        if method != b"GET":
+            outcome = "method_not_counted"
+        elif not is_counted_status(fields.status):
+            outcome = "status_not_counted"
+        elif static:
+            outcome = "static_asset"
+        elif shop is None:
+            outcome = "not_shop_page"
+        else:
+            outcome = VIEW
+
+        source = (None, None, None)
+        if outcome == VIEW and bot is None:
+            referrer = decode_field(fields.referrer, "surrogateescape")
+            source = context.traffic.classify(referrer, query, agent_text)
+        visitor = visitor_id(client_address(fields), fields.agent)
+        return (
+            line_no,
+            times[0],
+            times[1],
+            visitor,
+            shop,
+            outcome,
+            bot,
+            alias,
+            path == "/robots.txt",
+            *source,
         )
 
 
-def _day_text(day: int) -> str:
-    return dt.date.fromordinal(UNIX_EPOCH_ORDINAL + day).isoformat()
+def duplicate_stats(path: Path, name: str, entry: FileEntry) -> SourceStats:
+    """Stats of a file whose content another file of this load already holds."""
+    reader, raw = open_log(path)
+    lines = 0
+    last = b"\n"
+    try:
+        with raw, reader:
+            for block in iter(lambda: reader.read(1 << 20), b""):
+                lines += block.count(b"\n")
+                last = block[-1:]
+            lines += last != b"\n"
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as error:
+        raise unreadable(path, error) from None
+    logger.info("Access log %s holds the same content as %s; not counted twice", name, entry.name)
+    return SourceStats(source=SOURCE, file=name, read=lines, skipped=Counter(duplicate_file=lines))

@@ -1,7 +1,7 @@
 """Portal configuration: one TOML file, validated at start against the SETTINGS table.
 
-Every key a portal can set is listed in SETTINGS with its type, default and help text;
-docs/configuration.md is generated from the same table and a test checks they agree.
+Every key a portal can set is listed in SETTINGS with its type, default and help text.
+docs/configuration.md is generated from the same table, and a test checks that they agree.
 Relative paths in the file are resolved against the directory that holds it.
 """
 
@@ -16,9 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from etl.errors import ConfigError
+from etl.log_formats import FORMAT_NAMES as LOG_FORMAT_NAMES
 
 # Environment variables that override keys, so that secrets stay out of the file.
 ENV_DATABASE_URL = "PORTAL_DATABASE_URL"
+ENV_APP_DATABASE_URL = "APP_DATABASE_URL"
 
 REQUIRED = object()
 
@@ -79,6 +81,14 @@ SETTINGS: tuple[Setting, ...] = (
         f"{ENV_DATABASE_URL} overrides it. Relative sqlite paths are resolved against "
         "the config file's directory.",
     ),
+    Setting(
+        "app.database_url",
+        str,
+        "sqlite:///app.db",
+        "SQLAlchemy URL of the dashboard's own read-write database (users, follow-up actions, "
+        f"export audit); the environment variable {ENV_APP_DATABASE_URL} overrides it. "
+        "Relative sqlite paths are resolved against the config file's directory.",
+    ),
     *(
         Setting(
             f"database.queries.{name}",
@@ -99,7 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
         "access_logs.format",
         str,
         "combined",
-        "Log format: combined or common (nginx and Apache write the same layout).",
+        "Log line format: combined, common, vhost_combined (combined after a leading "
+        "virtual host, `%v:%p` or `$host`), custom (see access_logs.log_format) or json "
+        "(JSON lines, nginx `escape=json`).",
     ),
     Setting(
         "access_logs.shop_path_patterns",
@@ -142,6 +154,31 @@ SETTINGS: tuple[Setting, ...] = (
             ".txt",
         ],
         "File extensions whose requests are assets, not page views.",
+    ),
+    Setting(
+        "access_logs.log_format",
+        str,
+        "",
+        "With format custom: the server's nginx log_format or Apache LogFormat string, "
+        'e.g. `$remote_addr - $remote_user [$time_local] "$request" $status '
+        "$body_bytes_sent`. With format json: optionally the nginx JSON log_format, whose "
+        '`"key":"$variable"` pairs name the fields.',
+    ),
+    Setting(
+        "access_logs.shop_host_patterns",
+        list,
+        [],
+        "Regular expressions matched against the logged host (format vhost_combined, custom "
+        "or json); the named group `shop` holds a member id or shop slug, e.g. "
+        "`^(?P<shop>[a-z0-9-]+)\\.portal\\.example$`. Checked before the path patterns.",
+    ),
+    Setting(
+        "access_logs.bot_max_requests_per_minute",
+        int,
+        120,
+        "A client (address and user agent) with more requests than this in one minute counts "
+        "as a crawler for that whole day; 0 turns the check off.",
+        "requests",
     ),
     Setting(
         "spreadsheets.sales_targets.file",
@@ -211,6 +248,182 @@ SETTINGS: tuple[Setting, ...] = (
         )
         for metric, weight in zip(HEALTH_METRICS, (0.2, 0.15, 0.3, 0.1, 0.2, 0.05), strict=True)
     ),
+    Setting(
+        "renewals.early_days",
+        int,
+        60,
+        "A new contract of the same member that starts this many days before a contract's end "
+        "date, or later, renews it.",
+        "days",
+    ),
+    Setting(
+        "renewals.grace_days",
+        int,
+        30,
+        "Grace period after a contract's end date: a new contract that starts within it still "
+        "renews the old one; once it has passed without one, the contract is churned.",
+        "days",
+    ),
+    Setting(
+        "renewals.tier_order",
+        list,
+        [],
+        "Tier names from lowest to highest, for upgrades and downgrades; empty to order tiers "
+        "by their median contract amount.",
+    ),
+    Setting(
+        "renewals.lead_days",
+        int,
+        60,
+        "The renewal-risk model sees each contract as it was this many days before its end "
+        "date; no data from later days enters its features.",
+        "days",
+    ),
+    Setting(
+        "renewals.min_training_contracts",
+        int,
+        200,
+        "Fewest decided (renewed or churned) contracts the risk model is trained on; with "
+        "fewer, a rule from the health score gives the risk.",
+        "contracts",
+    ),
+    Setting(
+        "renewals.backtest_share",
+        (int, float),
+        0.3,
+        "Share of decided contracts, the most recently decided ones, that the backtest scores "
+        "after training on the earlier ones.",
+        "share",
+    ),
+    Setting(
+        "renewals.risk_horizon_days",
+        int,
+        365,
+        "Pending contracts that end within this many days after as_of get a renewal risk.",
+        "days",
+    ),
+    Setting(
+        "renewals.queue_days",
+        int,
+        90,
+        "Default length of the after-sales queue: contracts ending within this many days.",
+        "days",
+    ),
+    Setting(
+        "auth.demo",
+        bool,
+        False,
+        "True only for the generated demo: the login page then says it is a demo and lists "
+        "the demo users. Never set it on a real portal.",
+    ),
+    Setting(
+        "auth.session_idle_minutes",
+        int,
+        30,
+        "A signed-in session without any action for this long must sign in again.",
+        "minutes",
+    ),
+    Setting(
+        "auth.max_failed_logins",
+        int,
+        5,
+        "Failed logins in a row that lock an account.",
+        "attempts",
+    ),
+    Setting(
+        "auth.lockout_minutes",
+        int,
+        15,
+        "How long a locked account refuses every login, the right password included.",
+        "minutes",
+    ),
+    # Market share and sales management (etl/universe.py, etl/sales.py).
+    *(
+        Setting(
+            f"database.queries.{name}",
+            str,
+            "",
+            f"SQL that returns {what}; empty when the portal has none, which leaves the "
+            "table empty. Columns are listed in docs/configuration.md.",
+        )
+        for name, what in (
+            ("followups", "the CRM follow-ups of sales reps with prospects"),
+            ("sales_staff", "the sales staff and their teams"),
+            ("shop_openings", "each paid contract's payment, shop-opening and upload dates"),
+        )
+    ),
+    Setting(
+        "universe.files",
+        list,
+        [],
+        "xlsx or CSV lists of the enterprises known in the industry, relative to the config "
+        "file; empty when there are none, so the universe is the registered companies.",
+    ),
+    Setting("universe.sheet", str, "", "Worksheet name in each xlsx; empty for the first sheet."),
+    Setting(
+        "universe.columns",
+        dict,
+        {
+            "company_name": "企业名称",
+            "segment": "行业",
+            "province": "省份",
+            "registered_capital": "注册资本",
+            "staff_count": "员工人数",
+            "credit_code": "统一社会信用代码",
+        },
+        "Header of each column; company_name and segment are required, the others are read "
+        "when the header is present.",
+    ),
+    Setting(
+        "universe.segment_names",
+        dict,
+        {},
+        "Segment names of the lists mapped to the portal's segments, e.g. "
+        '`{ "工程机械行业" = "工程机械" }`; names not listed are used as written.',
+    ),
+    Setting(
+        "universe.big_registered_capital_cny",
+        (int, float),
+        50_000_000,
+        "A company with at least this registered capital counts as big.",
+        "CNY",
+    ),
+    Setting(
+        "universe.big_staff_count",
+        int,
+        500,
+        "A company with at least this many staff counts as big.",
+        "people",
+    ),
+    Setting(
+        "sales.required_calls_per_month",
+        int,
+        300,
+        "Calls each rep is expected to make per month.",
+        "calls",
+    ),
+    Setting(
+        "sales.stale_followup_days",
+        int,
+        14,
+        "A prospect whose last follow-up is more days before as_of than this is listed.",
+        "days",
+    ),
+    Setting(
+        "sales.shop_open_deadline_days",
+        int,
+        7,
+        "Days from payment by which the shop must be opened and its materials uploaded.",
+        "days",
+    ),
+    Setting(
+        "sales.renewal_window_days",
+        int,
+        90,
+        "A contract is a renewal when an earlier contract of the member ended at most this "
+        "many days before it starts (or covers its start); otherwise it is new business.",
+        "days",
+    ),
 )
 
 
@@ -243,6 +456,9 @@ class AccessLogConfig:
     portal_hosts: list[str]
     ad_click_paths: list[str]
     static_extensions: list[str]
+    log_format: str = ""
+    shop_host_patterns: list[str] = field(default_factory=list)
+    bot_max_requests_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -254,12 +470,15 @@ class Config:
     warehouse_dir: Path
     keep_snapshots: int
     database_url: str
+    app_database_url: str
     queries: dict[str, str]
     access_logs: AccessLogConfig
     sales_targets: SheetConfig
     call_counts: SheetConfig
     health: HealthConfig
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    # The validated value of every key in SETTINGS, defaults filled in.
+    settings: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 def load_config(path: str | Path) -> Config:
@@ -272,6 +491,15 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             f"Config file {path} not found. Pass an existing file with --config, or create "
             "a demo with `python -m etl demo --out DIR`."
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"Config path {path} is a directory; pass the TOML file, e.g. {path}/portal.toml."
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"Config file {path} is not UTF-8 (byte {error.start}): TOML files must be saved "
+            "as UTF-8. Convert it, e.g. `iconv -f gbk -t utf-8`."
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Config file {path} is not valid TOML: {error}.") from None
@@ -293,9 +521,19 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
         ) from None
 
     log_format = values["access_logs.format"]
-    if log_format not in ("combined", "common"):
+    if log_format not in LOG_FORMAT_NAMES:
         raise ConfigError(
-            f"{path}: key access_logs.format is {log_format!r}; use combined or common."
+            f"{path}: key access_logs.format is {log_format!r}; use "
+            f"{', '.join(LOG_FORMAT_NAMES[:-1])} or {LOG_FORMAT_NAMES[-1]}."
+        )
+    if log_format == "custom" and not values["access_logs.log_format"].strip():
+        raise ConfigError(
+            f'{path}: key access_logs.format is "custom" but access_logs.log_format is empty. '
+            "Copy the server's nginx log_format or Apache LogFormat string into it."
+        )
+    if values["access_logs.bot_max_requests_per_minute"] < 0:
+        raise ConfigError(
+            f"{path}: key access_logs.bot_max_requests_per_minute must be 0 (off) or more."
         )
 
     encoding = values["spreadsheets.encoding"].lower()
@@ -312,6 +550,10 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
             f"{path}: keys health.watch_min ({watch_min}) and health.healthy_min "
             f"({healthy_min}) must satisfy 0 <= watch_min <= healthy_min <= 100."
         )
+    _check_range(values, "health.window_days", 1, None, path)
+    _check_range(values, "health.onboarding_days", 0, None, path)
+    _check_range(values, "health.fall_share", 0, 1, path)
+    _check_range(values, "warehouse.keep_snapshots", 1, None, path)
     weights = {metric: float(values[f"health.weights.{metric}"]) for metric in HEALTH_METRICS}
     if any(weight < 0 for weight in weights.values()) or sum(weights.values()) <= 0:
         raise ConfigError(
@@ -325,9 +567,14 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
         timezone=timezone,
         as_of=_parse_date(values["portal.as_of"], "portal.as_of", path),
         warehouse_dir=_resolve(base_dir, values["warehouse.dir"]),
-        keep_snapshots=max(1, values["warehouse.keep_snapshots"]),
+        keep_snapshots=values["warehouse.keep_snapshots"],
         database_url=_database_url(values["database.url"], base_dir),
-        queries={name: values[f"database.queries.{name}"] for name in SOURCE_QUERIES},
+        app_database_url=_database_url(values["app.database_url"], base_dir),
+        queries={
+            key.removeprefix("database.queries."): value
+            for key, value in values.items()
+            if key.startswith("database.queries.")
+        },
         access_logs=AccessLogConfig(
             files=values["access_logs.files"],
             base_dir=base_dir,
@@ -336,6 +583,9 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
             portal_hosts=[host.lower() for host in values["access_logs.portal_hosts"]],
             ad_click_paths=values["access_logs.ad_click_paths"],
             static_extensions=[ext.lower() for ext in values["access_logs.static_extensions"]],
+            log_format=values["access_logs.log_format"],
+            shop_host_patterns=values["access_logs.shop_host_patterns"],
+            bot_max_requests_per_minute=values["access_logs.bot_max_requests_per_minute"],
         ),
         sales_targets=_sheet_config(values, "sales_targets", base_dir, encoding),
         call_counts=_sheet_config(values, "call_counts", base_dir, encoding),
@@ -348,7 +598,17 @@ def _build_config(path: Path, values: dict[str, Any], raw: dict[str, Any]) -> Co
             weights=weights,
         ),
         raw=raw,
+        settings=values,
     )
+
+
+def _check_range(
+    values: dict[str, Any], key: str, low: float, high: float | None, path: Path
+) -> None:
+    value = values[key]
+    if value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"{path}: key {key} is {value}; set it to {allowed}.")
 
 
 def _sheet_config(values: dict[str, Any], name: str, base_dir: Path, encoding: str) -> SheetConfig:
@@ -371,13 +631,15 @@ def _read_setting(raw: dict[str, Any], setting: Setting, path: Path) -> Any:
 
     if setting.key == "database.url" and os.environ.get(ENV_DATABASE_URL):
         return os.environ[ENV_DATABASE_URL]
+    if setting.key == "app.database_url" and os.environ.get(ENV_APP_DATABASE_URL):
+        return os.environ[ENV_APP_DATABASE_URL]
     if node is REQUIRED:
         if setting.default is REQUIRED:
             raise ConfigError(f"{path}: required key {setting.key} is missing. {setting.help}")
         return setting.default
 
     # bool is a subclass of int, so `true` would otherwise pass as a number.
-    if isinstance(node, bool) or not isinstance(node, setting.kind):
+    if (isinstance(node, bool) and setting.kind is not bool) or not isinstance(node, setting.kind):
         expected = _type_names(setting.kind)
         raise ConfigError(
             f"{path}: key {setting.key} must be {expected}, got {type(node).__name__} "

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from etl import warehouse
+from etl import contacts, renewals, sales, warehouse
 from etl.access_logs import load_access_logs
 from etl.config import Config, load_config
 from etl.errors import LoadError
@@ -27,7 +27,7 @@ EVENT_QUERIES = ("inquiries", "messages", "contact_views", "ad_clicks")
 
 @dataclass
 class LoadReport:
-    """What a finished load read, loaded, filtered and rejected, per source file."""
+    """Row counts of a finished load per source file: read, loaded, filtered and rejected."""
 
     run_id: str
     config_file: Path
@@ -35,6 +35,8 @@ class LoadReport:
     snapshot: Path | None = None
     stats: list[SourceStats] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # Lines that marts add to the report, such as the renewal-risk backtest.
+    extra_lines: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         """Format the report as plain text: one row per source, then counts by reason."""
@@ -50,6 +52,7 @@ class LoadReport:
         for outcome in ("skipped", "rejected"):
             for (source, reason), rows in sorted(self._totals(outcome).items()):
                 lines.append(f"  {outcome} {source} {reason}: {rows:,}")
+        lines.extend(self.extra_lines)
         lines.append(f"Published {self.snapshot}" if self.snapshot else "Nothing published")
         return "\n".join(lines)
 
@@ -118,12 +121,18 @@ def _build(
     warehouse.create_tables(con)
 
     portal = read_portal(config.database_url, config.queries)
+    contacts.stage_contacts(con, portal)
     _stage_portal(con, portal)
     report.stats.extend(portal.stats)
     report.rejections.extend(portal.rejections)
 
     logs = load_access_logs(
-        con, config.access_logs, _shop_index(portal.tables["members"]), config.timezone, progress
+        con,
+        config.access_logs,
+        _shop_index(portal.tables["members"]),
+        config.timezone,
+        progress,
+        staging_dir=config.warehouse_dir / "staging" / "access_logs",
     )
     report.stats.extend(logs.stats)
     report.rejections.extend(logs.rejections)
@@ -141,6 +150,8 @@ def _build(
 
     report.as_of = _resolve_as_of(con, config)
     _build_marts(con, config, report.as_of)
+    report.extra_lines.extend(renewals.build_marts(con, config, report.as_of))
+    sales.build_marts(con, config, report, portal)
 
 
 def _stage_portal(con: duckdb.DuckDBPyConnection, portal: PortalData) -> None:
@@ -161,19 +172,42 @@ def _shop_index(members: pd.DataFrame) -> dict[str, int]:
 
 
 def _resolve_as_of(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
-    """Return portal.as_of, else the last day of log data, else of portal events, else today."""
-    if config.as_of is not None:
-        return config.as_of
-    last_log_day = con.execute(
-        "select max(day) from (select day from stg_page_views union all "
-        "select day from stg_bot_hits)"
+    """Return portal.as_of, else the last day of log data, else of portal events, else today.
+
+    Days after today in the portal's time zone come from wrong clocks or forged lines, so they
+    never move as_of; they are logged, and the marts leave them out.
+    """
+    today = dt.datetime.now(ZoneInfo(config.timezone)).date()
+    last_log_day, future_rows = con.execute(
+        "select max(day) filter (where day <= $today), count(*) filter (where day > $today) "
+        "from (select day from stg_page_views union all select day from stg_bot_hits)",
+        {"today": today},
+    ).fetchone()
+    if future_rows:
+        logger.warning(
+            "%d access-log rows are dated after today (%s in %s) and are left out of the "
+            "marts; check the web servers' clocks",
+            future_rows,
+            today,
+            config.timezone,
+        )
+    last_event = con.execute(
+        "select max(cast(occurred_at as date)) from stg_events "
+        "where cast(occurred_at as date) <= $today",
+        {"today": today},
     ).fetchone()[0]
-    if last_log_day is not None:
-        return last_log_day
-    last_event = con.execute("select max(occurred_at) from stg_events").fetchone()[0]
-    if last_event is not None:
-        return last_event.date()
-    return dt.datetime.now(ZoneInfo(config.timezone)).date()
+
+    if config.as_of is not None:
+        last_data_day = max(day for day in (last_log_day, last_event, dt.date.min) if day)
+        if config.as_of > last_data_day:
+            logger.warning(
+                "portal.as_of %s is after the last day with data (%s); days after it count "
+                "as no activity",
+                config.as_of,
+                last_data_day,
+            )
+        return config.as_of
+    return last_log_day or last_event or today
 
 
 def _build_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
@@ -185,7 +219,8 @@ def _build_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date)
         "select min(day) from (select day from stg_page_views union all "
         "select day from stg_bot_hits)"
     ).fetchone()[0]
-    first_day = min(first_log_day or previous_start, previous_start)
+    # member_daily starts with the logs: days before them would show page views as zero.
+    first_day = first_log_day or previous_start
 
     warehouse.build_mart(con, "members", {"as_of": as_of})
     con.execute("create table contracts as select * from stg_contracts order by contract_id")

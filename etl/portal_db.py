@@ -50,6 +50,35 @@ QUERY_COLUMNS: dict[str, dict[str, str]] = {
     "messages": EVENT_COLUMNS,
     "contact_views": EVENT_COLUMNS,
     "ad_clicks": EVENT_COLUMNS,
+    "followups": {
+        "followup_id": "id",
+        "member_id": "id",
+        "sales_rep": "optional_text",
+        "followed_at": "timestamp",
+    },
+    "sales_staff": {"staff_name": "text", "team": "optional_text"},
+    "shop_openings": {
+        "contract_id": "id",
+        "member_id": "id",
+        "paid_on": "date",
+        "shop_opened_on": "optional_date",
+        "materials_uploaded_on": "optional_date",
+    },
+}
+# Queries a portal may leave unconfigured (an empty database.queries.<name>): empty tables.
+OPTIONAL_QUERIES = frozenset({"followups", "sales_staff", "shop_openings"})
+# Columns a query may omit; they are then null.
+OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {
+    "members": {
+        "credit_code": "optional_text",
+        "registered_capital_cny": "optional_amount",
+        "staff_count": "optional_count",
+        # Contact details; etl/contacts.py moves them to the member_contacts table.
+        "contact_phone": "optional_text",
+        "contact_mobile": "optional_text",
+        "contact_email": "optional_text",
+        "contact_wechat": "optional_text",
+    },
 }
 
 
@@ -77,7 +106,13 @@ def read_portal(url: str, queries: dict[str, str]) -> PortalData:
     try:
         with engine.connect() as connection:
             for name, columns in QUERY_COLUMNS.items():
-                frame = _run_query(connection, name, queries[name], url)
+                columns = {**columns, **OPTIONAL_COLUMNS.get(name, {})}
+                sql = queries.get(name, "")
+                if name in OPTIONAL_QUERIES and not sql.strip():
+                    logger.info("database.queries.%s is not set; no %s loaded", name, name)
+                    data.tables[name] = pd.DataFrame(columns=list(columns))
+                    continue
+                frame = _run_query(connection, name, sql, url)
                 rows, stats, rejections = _type_rows(name, frame, columns)
                 data.tables[name] = rows
                 data.stats.append(stats)
@@ -98,7 +133,14 @@ def read_portal(url: str, queries: dict[str, str]) -> PortalData:
 def _create_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url)
-    except (ArgumentError, ImportError, ValueError) as error:
+    except ImportError as error:
+        raise SourceError(
+            f"database.url {masked_url(url)} needs the database driver module "
+            f"{error.name or error}, which is not installed. Install it in the virtual "
+            "environment, e.g. `.venv/bin/pip install pymysql` for mysql+pymysql or "
+            "`.venv/bin/pip install psycopg2-binary` for postgresql."
+        ) from None
+    except (ArgumentError, ValueError) as error:
         raise SourceError(
             f"database.url {masked_url(url)} is not a usable SQLAlchemy URL: {error}. "
             "Write it as dialect+driver://user:password@host/database, or sqlite:///path."
@@ -132,6 +174,9 @@ def _run_query(connection: sa.Connection, name: str, sql: str, url: str) -> pd.D
             f"{', '.join(frame.columns) or 'no columns'}. Alias the portal's columns to these "
             "names in the SQL (docs/configuration.md lists them)."
         )
+    for column in OPTIONAL_COLUMNS.get(name, {}):
+        if column not in frame.columns:
+            frame[column] = None
     return frame
 
 
@@ -163,7 +208,20 @@ def _type_rows(
 
     stats.loaded = len(typed_rows)
     rows = pd.DataFrame(typed_rows, columns=list(columns))
+    _set_date_range(stats, rows)
     return rows, stats, rejections
+
+
+def _set_date_range(stats: SourceStats, rows: pd.DataFrame) -> None:
+    """Record the first and last day of the rows' main date column, for the data-status page."""
+    date_column = next(
+        (name for name in ("occurred_at", "start_date", "registered_on") if name in rows), None
+    )
+    if date_column is None or rows.empty:
+        return
+    days = pd.to_datetime(rows[date_column]).dt.date
+    stats.data_from = days.min().isoformat()
+    stats.data_to = days.max().isoformat()
 
 
 def _type_record(
@@ -200,7 +258,7 @@ def _reject_orphans(data: PortalData) -> None:
     for stats in data.stats:
         name = stats.file
         table = data.tables[name]
-        if name == "members" or table.empty:
+        if name == "members" or table.empty or "member_id" not in table.columns:
             continue
         orphan = ~table["member_id"].isin(members)
         for record in table[orphan].to_dict("records"):
@@ -294,7 +352,30 @@ def _parse_amount(value: object) -> float:
     return round(amount, 2)
 
 
+def _parse_optional_date(value: object) -> dt.date | None:
+    return None if _is_missing(value) else _parse_date(value)
+
+
+def _parse_optional_amount(value: object) -> float | None:
+    return None if _is_missing(value) else _parse_amount(value)
+
+
+def _parse_optional_count(value: object) -> int | None:
+    if _is_missing(value):
+        return None
+    try:
+        number = float(str(value).strip().replace(",", ""))
+    except ValueError:
+        raise ValueError("invalid_count") from None
+    if number < 0 or not number.is_integer():
+        raise ValueError("invalid_count")
+    return int(number)
+
+
 PARSERS = {
+    "optional_date": _parse_optional_date,
+    "optional_amount": _parse_optional_amount,
+    "optional_count": _parse_optional_count,
     "id": _parse_id,
     "text": _parse_text,
     "optional_text": _parse_optional_text,

@@ -21,7 +21,7 @@ import logging
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
@@ -77,10 +77,17 @@ class _Spec:
     parse_value: Callable[[object], float | int | None]
     invalid_reason: str
     dtype: str
+    # The config table whose keys error messages name, and what one data row stands for.
+    key_prefix: str = ""
+    rows_described: str = "one row per rep and month"
 
     @property
     def column_names(self) -> tuple[str, str, str]:
         return ("month", "sales_rep", self.value_column)
+
+    @property
+    def keys(self) -> str:
+        return self.key_prefix or f"spreadsheets.{self.source}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class _Table:
     positions: dict[str, int]
     records: Iterable[_Record]
     description: str
+    header_cells: list[object] = field(default_factory=list)
 
 
 def _parse_target(value: object) -> float | None:
@@ -218,11 +226,11 @@ def _open_table(path: Path, sheet: SheetConfig, spec: _Spec, columns: dict[str, 
     if suffix == ".xls":
         raise SourceError(
             f"{path}: the old .xls format cannot be read; open the file in Excel or WPS, save "
-            f"it as .xlsx or CSV, and point spreadsheets.{spec.source}.file at the new file."
+            f"it as .xlsx or CSV, and point {spec.keys}.file at the new file."
         )
     raise SourceError(
         f"{path}: unsupported file type {suffix or '(no extension)'!r}; save the sheet as "
-        f".xlsx or .csv and set spreadsheets.{spec.source}.file to it."
+        f".xlsx or .csv and set {spec.keys}.file to it."
     )
 
 
@@ -231,13 +239,13 @@ def _read_bytes(path: Path, spec: _Spec) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise SourceError(
-            f"{path}: spreadsheet not found; check spreadsheets.{spec.source}.file "
+            f"{path}: spreadsheet not found; check {spec.keys}.file "
             "(relative paths start at the config file's directory), or leave it empty to skip."
         ) from None
     except OSError as error:
         raise SourceError(
             f"{path}: spreadsheet cannot be read ({error.strerror or error}); check the file's "
-            f"permissions or spreadsheets.{spec.source}.file."
+            f"permissions or {spec.keys}.file."
         ) from None
 
 
@@ -250,7 +258,7 @@ def _find_table(
         positions = _match_header(record, path, spec, columns)
         if positions is not None:
             rest = chain(head[index + 1 :], records)
-            return _Table(record.line_no, positions, rest, ""), head
+            return _Table(record.line_no, positions, rest, "", record.cells), head
     return None, head
 
 
@@ -283,7 +291,7 @@ def _missing_columns_error(
     if not nonblank:
         return SourceError(
             f"{path}: the sheet is empty; expected a header row with "
-            f"{', '.join(columns.values())} and one row per rep and month."
+            f"{', '.join(columns.values())} and {spec.rows_described}."
         )
 
     # The row with the most matching headers is the one the user most likely meant.
@@ -294,7 +302,7 @@ def _missing_columns_error(
     best = max(nonblank, key=matches)
     cells = {_normalise_header(cell) for cell in best.cells}
     missing = [
-        f"{header} (spreadsheets.{spec.source}.columns.{name})"
+        f"{header} ({spec.keys}.columns.{name})"
         for name, header in columns.items()
         if _normalise_header(header) not in cells
     ]
@@ -333,7 +341,7 @@ def _xlsx_records(path: Path, sheet_name: str, spec: _Spec) -> list[_Record]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
         raise SourceError(
             f"{path}: not a readable xlsx workbook ({error}); open it in Excel or WPS and "
-            f"save it again as .xlsx, or save it as CSV and set spreadsheets.{spec.source}.file."
+            f"save it again as .xlsx, or save it as CSV and set {spec.keys}.file."
         ) from None
 
     try:
@@ -358,14 +366,14 @@ def _pick_worksheet(workbook, path: Path, sheet_name: str, spec: _Spec):
     else:
         raise SourceError(
             f"{path}: worksheet {sheet_name!r} not found; the workbook has {', '.join(names)}. "
-            f"Set spreadsheets.{spec.source}.sheet to one of them, or leave it empty for the "
+            f"Set {spec.keys}.sheet to one of them, or leave it empty for the "
             "first."
         )
 
     if worksheet is None or not hasattr(worksheet, "iter_rows"):
         raise SourceError(
             f"{path}: {sheet_name or 'the first sheet'} is not a worksheet with cells; set "
-            f"spreadsheets.{spec.source}.sheet to the worksheet that holds the table."
+            f"{spec.keys}.sheet to the worksheet that holds the table."
         )
     return worksheet
 
@@ -625,3 +633,58 @@ def _frame(rows: list[tuple], spec: _Spec) -> pd.DataFrame:
             value: pd.Series([row[2] for row in rows], dtype=spec.dtype),
         }
     )
+
+
+# --- any table -------------------------------------------------------------------------------
+
+# One row of a sheet: its 1-based line or row number, its cells and its original text.
+SheetRow = _Record
+
+
+@dataclass
+class SheetTable:
+    """The rows below a sheet's header row, and the position of each column found in it.
+
+    `positions` contains every required column and those optional columns the header has.
+    """
+
+    header_line: int
+    positions: dict[str, int]
+    rows: list[SheetRow]
+    description: str
+
+
+def read_table(
+    path: Path,
+    columns: dict[str, str],
+    *,
+    optional_columns: dict[str, str] | None = None,
+    sheet_name: str = "",
+    encoding: str = "auto",
+    key_prefix: str,
+    rows_described: str,
+) -> SheetTable:
+    """Find the header row of any xlsx or CSV sheet and return the rows below it, untyped.
+
+    `columns` and `optional_columns` map a column name to its header text. The header row is
+    the first row among the top HEADER_SEARCH_ROWS that has every required header. The header
+    is found, and CSV text is decoded, the same way as for the staff sheets. Error messages
+    name the config keys under `key_prefix` (such as `universe`), and the message for an empty
+    sheet names `rows_described` as the expected content.
+    """
+    spec = _Spec(
+        source=key_prefix,
+        value_column="",
+        parse_value=values.parse_amount,
+        invalid_reason="",
+        dtype="object",
+        key_prefix=key_prefix,
+        rows_described=rows_described,
+    )
+    table = _open_table(Path(path), SheetConfig(None, sheet_name, columns, encoding), spec, columns)
+    positions = dict(table.positions)
+    found = {_normalise_header(cell): index for index, cell in enumerate(table.header_cells)}
+    for name, header in (optional_columns or {}).items():
+        if _normalise_header(header) in found:
+            positions[name] = found[_normalise_header(header)]
+    return SheetTable(table.header_line, positions, list(table.records), table.description)

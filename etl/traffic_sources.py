@@ -120,6 +120,11 @@ class TrafficClassifier:
             return (SOCIAL, None, None)
         return source
 
+    @staticmethod
+    def is_wechat(user_agent: str) -> bool:
+        """Return whether the agent is WeChat's in-app browser."""
+        return WECHAT_AGENT_MARK in user_agent
+
     def classify_referrer(self, referrer: str) -> Source:
         """Classify by referrer alone: no `utm_` check and no WeChat agent check."""
         cached = self._by_referrer.get(referrer)

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import LoadError
+from etl.lock import holds_lock
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ STAGING_SCHEMAS = {
     "stg_members": """
         member_id BIGINT, company_name VARCHAR, segment VARCHAR, province VARCHAR,
         company_size VARCHAR, registered_on DATE, shop_slug VARCHAR, sales_rep VARCHAR,
-        after_sales_owner VARCHAR""",
+        after_sales_owner VARCHAR, credit_code VARCHAR, registered_capital_cny DOUBLE,
+        staff_count BIGINT""",
     "stg_contracts": """
         contract_id BIGINT, member_id BIGINT, tier VARCHAR, start_date DATE, end_date DATE,
         amount_cny DOUBLE""",
@@ -154,7 +156,13 @@ def new_building_path(warehouse_dir: Path, started_at: dt.datetime) -> Path:
             "Set warehouse.dir to a writable directory."
         ) from None
 
-    for leftover in directory.glob(f"*{BUILDING_SUFFIX}*"):
+    # Only a run holding the load lock may remove them: without it, a .building file may
+    # belong to a load that is still running (etl/lock.py; `python -m etl load` holds it).
+    leftovers = sorted(directory.glob(f"*{BUILDING_SUFFIX}*"))
+    if leftovers and not holds_lock(warehouse_dir):
+        logger.info("Keeping %d unfinished snapshots: this run holds no load lock.", len(leftovers))
+        leftovers = []
+    for leftover in leftovers:
         logger.warning("Removing unfinished snapshot %s left by an earlier run", leftover)
         leftover.unlink(missing_ok=True)
 

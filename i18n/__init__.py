@@ -11,6 +11,7 @@ when no catalog knows it yet.
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,9 @@ LANGUAGE_KEY = "lang"
 CATALOG_DIR = Path(__file__).resolve().parent
 
 _warned_codes: set[tuple[str, str]] = set()
+
+# Characters that start Markdown formatting, math or links in Streamlit text elements.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]$~<>|#])")
 
 
 @cache
@@ -77,8 +81,18 @@ def translate(language: str, key: str, **values: Any) -> str:
 
 
 def t(key: str, **values: Any) -> str:
-    """Format the message `key` in the session's language."""
-    return translate(current_language(), key, **values)
+    """Format the message `key` in the session's language, for a Streamlit element.
+
+    Streamlit renders captions, alerts and labels as Markdown, so text values from the data
+    (company names, reps, segments) are escaped and show as typed instead of turning into
+    links, formulas or emphasis. Tables and exports use `translate`, which does not escape.
+    """
+    plain = {name: _escape_markdown(value) for name, value in values.items()}
+    return translate(current_language(), key, **plain)
+
+
+def _escape_markdown(value: Any) -> Any:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value) if isinstance(value, str) else value
 
 
 def has_key(key: str, language: str | None = None) -> bool:

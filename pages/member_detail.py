@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import charts, tables
 from dashboard.formatting import format_date, format_number, is_missing
 from dashboard.members import member_options, requested_member
+from dashboard.renewals_actions import show_action_timeline
 from dashboard.snapshot import require_snapshot
 from dashboard.widgets import export_buttons, page_header
 from i18n import current_language, label, t
@@ -43,6 +44,13 @@ st.caption(
         band=band,
     )
 )
+# Contact details come masked from the query layer unless this viewer owns the member.
+contacts = snapshot.query("member_contacts", member_id=member_id)
+if not contacts.empty:
+    found = contacts.iloc[0].dropna()
+    if not found.empty:
+        items = [f"{t(f'contacts.{column}')} {value}" for column, value in found.items()]
+        st.caption(t("contacts.line", items="; ".join(items)))
 if not is_missing(profile["window_start"]):
     st.caption(
         t(
@@ -101,3 +109,5 @@ else:
     keywords_table = tables.keywords_table(keywords, language)
     st.dataframe(keywords_table, hide_index=True)
     export_buttons(keywords_table, f"keywords_{member_id}", key="detail.keywords")
+
+show_action_timeline(member_id)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from queries import contacts
+
 # Roles and what they see. The product's Chinese names are in the catalogs under role.<code>.
 ROLES = ("admin", "director", "executive", "sales_rep", "after_sales")
 ROLES_SEEING_ALL_MEMBERS = frozenset({"admin", "director", "executive"})
@@ -23,10 +25,20 @@ OWNER_COLUMN = {"sales_rep": "sales_rep", "after_sales": "after_sales_owner"}
 # table has member_id but is missing here, so a new mart cannot leak rows.
 MEMBER_TABLES = (
     "members",
+    "member_contacts",
     "contracts",
     "member_daily",
     "member_search_keywords",
     "member_health",
+    "contract_renewals",
+    "renewal_risk",
+    "universe_companies",
+    "universe_review",
+    "followups",
+    "sales_signed",
+    "sales_prospects",
+    "sales_won_deals",
+    "shop_openings",
 )
 
 
@@ -55,10 +67,11 @@ class Viewer:
 
 
 def restrict(cursor: duckdb.DuckDBPyConnection, viewer: Viewer) -> None:
-    """Create the cursor's temporary views that limit member-level tables to `viewer`."""
-    if viewer.sees_all_members:
-        return
+    """Create the cursor's temporary views that limit member-level tables to `viewer`.
 
+    Contact details are then masked for every viewer who does not own the member
+    (queries/contacts.py), directors and executives included.
+    """
     catalog = cursor.execute("select current_database()").fetchone()[0]
     present = {
         row[0]
@@ -68,6 +81,15 @@ def restrict(cursor: duckdb.DuckDBPyConnection, viewer: Viewer) -> None:
             [catalog],
         ).fetchall()
     }
+    if not viewer.sees_all_members:
+        _restrict_rows(cursor, viewer, catalog, present)
+    if contacts.TABLE in present:
+        contacts.mask_contacts(cursor, viewer, catalog, restricted=not viewer.sees_all_members)
+
+
+def _restrict_rows(
+    cursor: duckdb.DuckDBPyConnection, viewer: Viewer, catalog: str, present: set[str]
+) -> None:
     owner_column = OWNER_COLUMN[viewer.role]
 
     # A viewer without a staff name matches no member: an empty set, never everything.

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from contacts_fixture import add_contact_table
+from market_fixture import add_market_tables
+from renewal_fixture import add_renewal_tables
 
 AS_OF = dt.date(2026, 3, 31)
 WINDOW_START = dt.date(2026, 3, 2)
@@ -257,6 +260,9 @@ def build_snapshot(
         _insert_health(con)
         _insert_load_bookkeeping(con, finished_at)
         _insert_staff_sheets(con)
+        add_market_tables(con)
+        add_contact_table(con)
+        add_renewal_tables(con)
     finally:
         con.close()
 

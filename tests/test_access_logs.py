@@ -69,8 +69,8 @@ def bot_hits(con) -> list[tuple]:
 
 
 def vid(address: bytes, agent: bytes) -> str:
-    """visitor_id as documented: blake2b, 8 bytes, of address, a space and the raw agent."""
-    return hashlib.blake2b(address + b" " + agent, digest_size=8).hexdigest()
+    """visitor_id as documented: first 16 hex digits of MD5 of address, a space, raw agent."""
+    return hashlib.md5(address + b" " + agent).hexdigest()[:16]
 
 
 def only_stats(result: LogResult):

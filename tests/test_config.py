@@ -69,6 +69,11 @@ def test_environment_overrides_database_url(
         ("[health]\nhealthy_min = 30\nwatch_min = 50", r"health\.watch_min \(50\.0\)"),
         ("[health.weights]\ninquiries = -1", r"health\.weights\.\* must be zero or positive"),
         ('[spreadsheets]\nencoding = "big5"', r"spreadsheets\.encoding is 'big5'"),
+        ("[health]\nwindow_days = 0", r"health\.window_days is 0; set it to 1 or more"),
+        ("[health]\nonboarding_days = -3", r"health\.onboarding_days is -3; set it to 0 or"),
+        ("[health]\nfall_share = -1", r"health\.fall_share is -1; set it to from 0 to 1"),
+        ("[health]\nfall_share = 1.5", r"health\.fall_share is 1\.5"),
+        ("[warehouse]\nkeep_snapshots = 0", r"warehouse\.keep_snapshots is 0; set it to 1"),
     ],
 )
 def test_invalid_value_names_key(tmp_path: Path, addition: str, message: str) -> None:
@@ -88,6 +93,19 @@ def test_missing_required_key(tmp_path: Path) -> None:
 def test_missing_file_says_how_to_create(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not found.*python -m etl demo"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"is a directory; pass the TOML file"):
+        load_config(tmp_path)
+
+
+def test_config_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "portal.toml"
+    path.write_bytes(('[portal]\nname = "机械网"\n' + MINIMAL).encode("gbk"))
+
+    with pytest.raises(ConfigError, match=r"is not UTF-8 \(byte 17\).*iconv"):
+        load_config(path)
 
 
 def test_invalid_toml_names_file(tmp_path: Path) -> None:

@@ -42,12 +42,26 @@ CANONICAL_COLUMNS = {
         "shop_slug",
         "sales_rep",
         "after_sales_owner",
+        "credit_code",
+        "registered_capital_cny",
+        "staff_count",
+        "contact_phone",
+        "contact_mobile",
     ],
     "contracts": ["contract_id", "member_id", "tier", "start_date", "end_date", "amount_cny"],
     "inquiries": ["event_id", "member_id", "occurred_at"],
     "messages": ["event_id", "member_id", "occurred_at"],
     "contact_views": ["event_id", "member_id", "occurred_at"],
     "ad_clicks": ["event_id", "member_id", "occurred_at"],
+    "followups": ["followup_id", "member_id", "sales_rep", "followed_at"],
+    "sales_staff": ["staff_name", "team"],
+    "shop_openings": [
+        "contract_id",
+        "member_id",
+        "paid_on",
+        "shop_opened_on",
+        "materials_uploaded_on",
+    ],
 }
 
 

@@ -127,4 +127,4 @@ def test_health_table_export(published):
     assert rows[1][5] == 900
     assert rows[3][11] is None
     assert rows[1][12] == "关注"
-    assert rows[1][13] == "下降: 广告点击次数"
+    assert rows[1][13] == "下降：广告点击次数"

@@ -13,7 +13,7 @@ import pytest
 import i18n
 from dashboard.formatting import format_cny, health_reasons
 from dashboard.tables import BANDS, HEALTH_SORTS, METRICS
-from i18n import LANGUAGES, catalog, label, translate
+from i18n import LANGUAGES, catalog, label, t, translate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
@@ -94,7 +94,7 @@ def test_t_defaults_to_chinese_outside_streamlit():
 
 
 def test_translate_formats_values():
-    assert translate("zh-CN", "health.reason_low", metric="询价次数") == "低: 询价次数"
+    assert translate("zh-CN", "health.reason_low", metric="询价次数") == "低：询价次数"
     assert translate("en", "health.reason_fall", metric="Page views") == "fell: Page views"
 
 
@@ -135,10 +135,27 @@ def test_format_cny(amount, language, expected):
 
 
 def test_health_reasons_text():
-    assert health_reasons("inquiries", None, "zh-CN") == "低: 询价次数"
+    assert health_reasons("inquiries", None, "zh-CN") == "低：询价次数"
     assert (
         health_reasons("page_views,contact_views", "page_views", "zh-CN")
-        == "低: 点击次数；低: 联系方式查看次数；下降: 点击次数"
+        == "低：点击次数；低：联系方式查看次数；下降：点击次数"
     )
     assert health_reasons(None, "ad_clicks", "en") == "fell: Ad clicks"
     assert health_reasons(None, None, "en") == ""
+
+
+def test_t_escapes_markdown_in_values():
+    """Portal data in a caption must show as typed, not as a link, formula or emphasis."""
+    segment = "工程$x^2$机械 **粗** [链接](http://127.0.0.1:1/) <b>华</b>_桂_"
+
+    shown = t("app.portal", name=segment)
+
+    assert shown == translate(
+        "zh-CN",
+        "app.portal",
+        name=r"工程\$x^2\$机械 \*\*粗\*\* \[链接\](http://127.0.0.1:1/) \<b\>华\</b\>\_桂\_",
+    )
+
+
+def test_translate_keeps_values_for_tables():
+    assert "a_b" in translate("en", "app.portal", name="a_b")

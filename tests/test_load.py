@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 import sqlalchemy as sa
-from tiny_portal import write_portal
+from tiny_portal import LOG_LINES, write_portal
 
 from etl.__main__ import main
 from etl.errors import ConfigError, LoadError, SourceError
@@ -73,8 +73,9 @@ def test_member_daily_page_views_and_sources(portal: Path) -> None:
     run_load(portal, progress=False)
 
     with connect(portal) as con:
-        # 60 days (2026-10-02..11-30) for members 1, 2, 3; 2026-11-20..30 for member 5.
-        assert rows_of(con, "select count(*) from member_daily") == [(191,)]
+        # From the first log day: 42 days (2026-10-20..11-30) for members 1, 2 and 3, and
+        # 2026-11-20..30 (11 days) for member 5: 3 * 42 + 11 = 137.
+        assert rows_of(con, "select count(*) from member_daily") == [(137,)]
         assert rows_of(con, "select count(*) from member_daily where member_id = 4") == [(0,)]
         daily = rows_of(
             con,
@@ -112,8 +113,9 @@ def test_member_daily_portal_events(portal: Path) -> None:
             "select member_id, sum(inquiries), sum(messages), sum(contact_views), sum(ad_clicks)"
             " from member_daily group by member_id order by member_id",
         )
-    # Member 3's two October inquiries fall in the previous window, inside member_daily.
-    assert totals == [(1, 3, 0, 1, 0), (2, 1, 2, 1, 0), (3, 2, 1, 0, 1), (5, 0, 0, 0, 0)]
+    # Member 3's two inquiries of 10 and 11 October come before the first log day, so
+    # member_daily leaves them out; the health score still counts them (see below).
+    assert totals == [(1, 3, 0, 1, 0), (2, 1, 2, 1, 0), (3, 0, 1, 0, 1), (5, 0, 0, 0, 0)]
 
 
 def test_search_keyword_recorded(portal: Path) -> None:
@@ -431,3 +433,57 @@ def test_cli_demo_rejects_bad_end_date(tmp_path: Path) -> None:
         main(["demo", "--out", str(tmp_path), "--end-date", "30/11/2026"])
 
     assert exit_info.value.code == 2
+
+
+def test_future_log_line_keeps_as_of(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    future = LOG_LINES[0].replace("20/Oct/2026:09:00:00", "01/Jan/2099:10:00:00")
+    config = write_portal(tmp_path / "portal", log_lines=[*LOG_LINES, future])
+    text = config.read_text(encoding="utf-8").replace('as_of = "2026-11-30"\n', "")
+    config.write_text(text, encoding="utf-8")
+
+    report = run_load(config, progress=False)
+
+    # The last real day in the log is 25 November (member 5's view).
+    assert report.as_of == dt.date(2026, 11, 25)
+    assert "1 access-log rows are dated after today" in caplog.text
+    with connect(config) as con:
+        assert rows_of(con, "select count(*) from member_health where status = 'scored'") == [(3,)]
+        assert rows_of(con, "select max(day) from member_daily") == [(dt.date(2026, 11, 25),)]
+
+
+def test_as_of_after_data_warns(portal: Path, caplog: pytest.LogCaptureFixture) -> None:
+    text = portal.read_text(encoding="utf-8").replace("2026-11-30", "2027-06-01")
+    portal.write_text(text, encoding="utf-8")
+
+    run_load(portal, progress=False)
+
+    assert "portal.as_of 2027-06-01 is after the last day with data (2026-11-25)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--scale", "0"], "invalid scale '0'"),
+        (["--scale", "-1"], "invalid scale '-1'"),
+        (["--scale", "big"], "invalid scale 'big'"),
+    ],
+)
+def test_cli_demo_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", str(tmp_path), *arguments])
+
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_demo_out_is_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    existing = tmp_path / "portal.toml"
+    existing.write_text("", encoding="utf-8")
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", str(existing)])
+
+    assert exit_info.value.code == 2
+    assert "exists and is not a directory" in capsys.readouterr().err

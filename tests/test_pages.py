@@ -7,11 +7,13 @@ user would. Expected numbers are the fixture's hand-chosen values; comments give
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from signin import sign_in
 from snapshot_fixture import AS_OF, build_snapshot
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +29,8 @@ TIMEOUT = 60
 
 def open_page(page: str | None = None, language: str | None = None, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if Path(os.environ["PORTAL_CONFIG"]).is_file():
+        sign_in(at)
     if language:
         at.session_state["lang"] = language
     at.run()
@@ -71,9 +75,9 @@ def test_health_table_rows(published):
     assert member_2["访客数"] == 120
     assert member_2["询价次数"] == 60
     assert member_2["联系方式查看次数"] == 30
-    assert member_2["原因"] == "低: 点击次数；低: 联系方式查看次数；下降: 点击次数"
+    assert member_2["原因"] == "低：点击次数；低：联系方式查看次数；下降：点击次数"
     assert member_2["详情"] == "member_detail?member=2"
-    assert table.iloc[4]["原因"] == "低: 询价次数"
+    assert table.iloc[4]["原因"] == "低：询价次数"
 
 
 def test_health_settings_shown(published):
@@ -85,7 +89,7 @@ def test_health_settings_shown(published):
     assert values["评分窗口（天）"] == 30.0
     captions = [caption.value for caption in at.caption]
     assert any("≥ 60 为健康，≥ 40 为关注" in caption for caption in captions)
-    assert "本地演示模式：尚未启用登录，打开本页的人都能看到全部数据。" in captions
+    assert "已登录：director（销售总监）" in captions
 
 
 @pytest.mark.parametrize(
@@ -315,7 +319,7 @@ def test_status_tables(published):
 
 def test_status_page_file_alone(published):
     """The page file also runs on its own, in Chinese by default."""
-    at = AppTest.from_file(REPO_ROOT / STATUS, default_timeout=TIMEOUT).run()
+    at = sign_in(AppTest.from_file(REPO_ROOT / STATUS, default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert at.title[0].value == "数据状态"
     assert len(at.dataframe) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,22 @@ def test_password_masked() -> None:
 
     assert "s3cret" not in masked
     assert masked == "mysql+pymysql://etl:***@db.example/portal"
+
+
+def test_missing_driver_names_module() -> None:
+    if importlib.util.find_spec("pymysql") is not None:
+        pytest.skip("PyMySQL is installed here, so its absence cannot be shown")
+
+    with pytest.raises(SourceError, match=r"driver module pymysql, which is not installed") as info:
+        read_portal("mysql+pymysql://etl:s3cret@127.0.0.1/portal", QUERIES)
+
+    assert "s3cret" not in str(info.value)
+
+
+def test_date_range_recorded(database: str) -> None:
+    data = read_portal(database, QUERIES)
+
+    ranges = {s.file: (s.data_from, s.data_to) for s in data.stats}
+    assert ranges["inquiries"] == ("2026-10-10", "2026-11-23")
+    assert ranges["contracts"] == ("2023-03-01", "2026-11-20")
+    assert ranges["members"] == ("2018-07-07", "2026-11-01")

@@ -10,6 +10,8 @@ import datetime as dt
 
 import duckdb
 import pytest
+from market_fixture import QUERY_PARAMS as MARKET_QUERY_PARAMS
+from renewal_fixture import QUERY_PARAMS as RENEWAL_QUERY_PARAMS
 from snapshot_fixture import AS_OF, RUN_FINISHED_AT
 
 from queries import query_names, run_query
@@ -40,10 +42,13 @@ def test_every_query_file_runs(con):
         "member_traffic_sources": {"member_id": 1},
         "member_vs_peer_median": {"member_id": 1},
         "member_contracts": {"member_id": 1},
+        "member_contacts": {"member_id": 1},
         "member_top_keywords": {"member_id": 1, "max_rows": 5},
         "last_load_run": {"now_utc": RUN_FINISHED_AT, "today": AS_OF},
         "rejected_rows_sample": {"max_rows": 5},
     }
+    params.update(MARKET_QUERY_PARAMS)
+    params.update(RENEWAL_QUERY_PARAMS)
     for name in sorted(query_names()):
         frame = run_query(con, name, params.get(name, {}), viewer=DIRECTOR)
         assert len(frame) > 0, name

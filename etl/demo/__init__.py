@@ -11,9 +11,11 @@ from pathlib import Path
 
 from etl.demo.access_logs import write_access_logs
 from etl.demo.config_file import DATABASE_FILE, write_config
+from etl.demo.crm import write_crm
 from etl.demo.portal_db import write_portal_db
 from etl.demo.scenario import build_portal
 from etl.demo.sheets import write_sheets
+from etl.demo.universe import write_universe
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ def generate_demo(
 
     portal = build_portal(seed, scale, end_date)
     write_portal_db(portal, out_dir / DATABASE_FILE, seed)
+    write_crm(portal, out_dir / DATABASE_FILE, seed)
+    write_universe(portal, out_dir, seed)
     write_access_logs(portal, out_dir / "logs", seed, scale, progress=progress)
     write_sheets(out_dir, portal.sales_reps, end_date, seed)
     return write_config(out_dir)

@@ -27,7 +27,12 @@ select c.userid as member_id,
        date(c.regtime, 'unixepoch', '+8 hours') as registered_on,
        lower(c.homepage) as shop_slug,
        rep.truename as sales_rep,
-       svc.truename as after_sales_owner
+       svc.truename as after_sales_owner,
+       c.creditcode as credit_code,
+       c.regcapital * 10000 as registered_capital_cny,
+       c.employees as staff_count,
+       c.telephone as contact_phone,
+       c.mobile as contact_mobile
 from jx_company as c
 join jx_category as cat on cat.catid = c.catid
 left join jx_admin_user as rep on rep.userid = c.sales_uid
@@ -73,7 +78,37 @@ select id as event_id,
 from jx_ad_click_log
 order by id
 """,
+    "followups": """
+select f.itemid as followup_id,
+       f.userid as member_id,
+       rep.truename as sales_rep,
+       strftime('%Y-%m-%d %H:%M:%S', f.addtime) as followed_at
+from jx_crm_followup as f
+left join jx_admin_user as rep on rep.userid = f.sales_uid
+order by f.itemid
+""",
+    "sales_staff": """
+select u.truename as staff_name,
+       g.groupname as team
+from jx_admin_user as u
+join jx_sales_group as g on g.userid = u.userid
+order by u.userid
+""",
+    "shop_openings": """
+select itemid as contract_id,
+       userid as member_id,
+       paydate as paid_on,
+       opendate as shop_opened_on,
+       uploaddate as materials_uploaded_on
+from jx_shop_open
+order by itemid
+""",
 }
+
+# The universe lists that etl/demo/universe.py writes, and its segment names mapped back.
+UNIVERSE_CSV_FILE = "sheets/行业企业名录.csv"
+UNIVERSE_XLSX_FILE = "sheets/协会会员名单.xlsx"
+UNIVERSE_SEGMENT_NAMES = {"工程机械行业": "工程机械", "液压气动元件": "液压气动"}
 
 SHOP_PATH_PATTERNS = (r"^/shop/(?P<shop>[^/?#]+)",)
 AD_CLICK_PATHS = ("/ad/click",)
@@ -127,6 +162,23 @@ def render_config() -> str:
         "[health]",
         "window_days = 30",
         "onboarding_days = 28",
+        "",
+        "[universe]",
+        f"files = {_strings([UNIVERSE_CSV_FILE, UNIVERSE_XLSX_FILE])}",
+        "segment_names = { "
+        + ", ".join(f"{_string(k)} = {_string(v)}" for k, v in UNIVERSE_SEGMENT_NAMES.items())
+        + " }",
+        "big_registered_capital_cny = 50000000",
+        "big_staff_count = 500",
+        "",
+        "[sales]",
+        "required_calls_per_month = 400",
+        "stale_followup_days = 14",
+        "shop_open_deadline_days = 7",
+        "",
+        "[auth]",
+        "# The login page lists the demo users; see `python -m dashboard.users demo`.",
+        "demo = true",
         "",
     ]
     return "\n".join(lines)

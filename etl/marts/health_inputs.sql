@@ -11,30 +11,57 @@ paid_members as (
     where m.is_paid
 ),
 
-window_totals as (
+window_views as (
     select
         d.member_id,
-        sum(d.page_views) as page_views,
-        sum(d.inquiries) as inquiries,
-        sum(d.messages) as messages,
-        sum(d.contact_views) as contact_views,
-        sum(d.ad_clicks) as ad_clicks
+        sum(d.page_views) as page_views
     from member_daily as d
     where d.day between $window_start and $as_of
     group by d.member_id
 ),
 
-previous_totals as (
+previous_views as (
     select
         d.member_id,
-        sum(d.page_views) as page_views,
-        sum(d.inquiries) as inquiries,
-        sum(d.messages) as messages,
-        sum(d.contact_views) as contact_views,
-        sum(d.ad_clicks) as ad_clicks
+        sum(d.page_views) as page_views
     from member_daily as d
     where d.day between $previous_start and $previous_end
     group by d.member_id
+),
+
+-- Portal events come from the database, which may reach further back than the access logs.
+event_totals as (
+    select
+        e.member_id,
+        count(*) filter (where e.kind = 'inquiries' and e.day between $window_start and $as_of)
+            as inquiries,
+        count(*) filter (where e.kind = 'messages' and e.day between $window_start and $as_of)
+            as messages,
+        count(*) filter (
+            where e.kind = 'contact_views' and e.day between $window_start and $as_of
+        ) as contact_views,
+        count(*) filter (where e.kind = 'ad_clicks' and e.day between $window_start and $as_of)
+            as ad_clicks,
+        count(*) filter (
+            where e.kind = 'inquiries' and e.day between $previous_start and $previous_end
+        ) as prev_inquiries,
+        count(*) filter (
+            where e.kind = 'messages' and e.day between $previous_start and $previous_end
+        ) as prev_messages,
+        count(*) filter (
+            where e.kind = 'contact_views' and e.day between $previous_start and $previous_end
+        ) as prev_contact_views,
+        count(*) filter (
+            where e.kind = 'ad_clicks' and e.day between $previous_start and $previous_end
+        ) as prev_ad_clicks
+    from (
+        select
+            ev.member_id,
+            ev.kind,
+            cast(ev.occurred_at as date) as day
+        from stg_events as ev
+    ) as e
+    group by e.member_id
 ),
 
 -- Visitors are distinct over the whole window, so they cannot be summed from daily counts.
@@ -68,21 +95,22 @@ final as (
         p.first_paid_on,
         coalesce(w.page_views, 0) as page_views,
         coalesce(wv.unique_visitors, 0) as unique_visitors,
-        coalesce(w.inquiries, 0) as inquiries,
-        coalesce(w.messages, 0) as messages,
-        coalesce(w.contact_views, 0) as contact_views,
-        coalesce(w.ad_clicks, 0) as ad_clicks,
-        coalesce(pt.page_views, 0) as prev_page_views,
+        coalesce(e.inquiries, 0) as inquiries,
+        coalesce(e.messages, 0) as messages,
+        coalesce(e.contact_views, 0) as contact_views,
+        coalesce(e.ad_clicks, 0) as ad_clicks,
+        coalesce(pw.page_views, 0) as prev_page_views,
         coalesce(pv.unique_visitors, 0) as prev_unique_visitors,
-        coalesce(pt.inquiries, 0) as prev_inquiries,
-        coalesce(pt.messages, 0) as prev_messages,
-        coalesce(pt.contact_views, 0) as prev_contact_views,
-        coalesce(pt.ad_clicks, 0) as prev_ad_clicks
+        coalesce(e.prev_inquiries, 0) as prev_inquiries,
+        coalesce(e.prev_messages, 0) as prev_messages,
+        coalesce(e.prev_contact_views, 0) as prev_contact_views,
+        coalesce(e.prev_ad_clicks, 0) as prev_ad_clicks
     from paid_members as p
-    left join window_totals as w on p.member_id = w.member_id
-    left join previous_totals as pt on p.member_id = pt.member_id
+    left join window_views as w on p.member_id = w.member_id
+    left join previous_views as pw on p.member_id = pw.member_id
     left join window_visitors as wv on p.member_id = wv.member_id
     left join previous_visitors as pv on p.member_id = pv.member_id
+    left join event_totals as e on p.member_id = e.member_id
 )
 
 select * from final

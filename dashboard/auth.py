@@ -1,0 +1,211 @@
+"""Login, idle expiry and logout for the dashboard; app.py calls `require_viewer` first.
+
+Until a user signs in, the app shows only the login form: no page runs and no query is made.
+On every rerun the signed-in user's row is read again, so a disabled account or a changed
+role takes effect at the user's next click, and a session idle for longer than
+auth.session_idle_minutes must sign in again.
+
+The app database URL comes from Streamlit secrets (APP_DATABASE_URL) when set, else from the
+environment variable of the same name, else from the config's app.database_url. It is never
+shown or logged with its password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import streamlit as st
+
+import store
+from dashboard.session import LAST_ACTIVE_KEY, VIEWER_KEY, signed_in_viewer
+from dashboard.snapshot import SnapshotMissing, config_path
+from dashboard.users import DEMO_PASSWORD, config_value
+from etl.config import ENV_APP_DATABASE_URL, load_config
+from etl.errors import ConfigError
+from i18n import t
+from queries.access import Viewer
+from store import users
+
+logger = logging.getLogger(__name__)
+
+# A sentence for the login form after the app signed the user out (catalog key).
+SIGNED_OUT_REASON_KEY = "auth.signed_out_reason"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    database_url: str
+    demo: bool
+    idle_seconds: int
+    max_failures: int
+    lockout: dt.timedelta
+
+    def engine(self) -> sa.Engine:
+        return store.engine_for(self.database_url)
+
+
+def auth_settings() -> AuthSettings:
+    """Read the login settings from the portal config; raise SnapshotMissing without one."""
+    path = config_path()
+    if not path.is_file():
+        raise SnapshotMissing(t("snapshot.no_config", path=path))
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        logger.warning("Portal config %s is invalid: %s", path, error)
+        raise SnapshotMissing(t("snapshot.invalid_config", path=path, error=error)) from None
+
+    return AuthSettings(
+        database_url=_secret(ENV_APP_DATABASE_URL) or config.app_database_url,
+        demo=config_value(config, "auth.demo") is True,
+        idle_seconds=60 * config_value(config, "auth.session_idle_minutes"),
+        max_failures=max(1, config_value(config, "auth.max_failed_logins")),
+        lockout=dt.timedelta(minutes=config_value(config, "auth.lockout_minutes")),
+    )
+
+
+def require_viewer() -> Viewer:
+    """Return the signed-in viewer, or show the login form and stop the run (app.py)."""
+    settings = _settings_or_stop()
+    viewer = _session_viewer(settings)
+    if viewer is None:
+        login_form(settings)
+        st.stop()
+    _account_box(viewer)
+    return viewer
+
+
+def verified_viewer() -> Viewer:
+    """Return the signed-in viewer after the idle and account checks, else stop the run.
+
+    Every query asks for its viewer through here (dashboard.session.current_viewer), so the
+    checks hold even when Streamlit runs a page file without app.py: it does so while a
+    `pages/` folder sits beside app.py and no st.navigation call has happened yet in the
+    process, and AppTest does so on every rerun.
+    """
+    settings = _settings_or_stop()
+    viewer = _session_viewer(settings)
+    if viewer is None:
+        reason = st.session_state.get(SIGNED_OUT_REASON_KEY) or "auth.sign_in_first"
+        st.warning(t(reason))
+        st.stop()
+    return viewer
+
+
+def _settings_or_stop() -> AuthSettings:
+    try:
+        return auth_settings()
+    except SnapshotMissing as missing:
+        st.info(str(missing))
+        st.stop()
+        raise  # Not reached, because st.stop() raises; it ends the branch for type checkers.
+
+
+def sign_in(viewer: Viewer) -> None:
+    st.session_state[VIEWER_KEY] = viewer
+    st.session_state[LAST_ACTIVE_KEY] = time.time()
+    st.session_state.pop(SIGNED_OUT_REASON_KEY, None)
+
+
+def sign_out(reason_key: str | None = None) -> None:
+    """Forget the session's viewer; `reason_key` is shown above the login form."""
+    viewer = signed_in_viewer()
+    if viewer is not None:
+        logger.info("User %s signed out (%s).", viewer.username, reason_key or "logout")
+    st.session_state.pop(VIEWER_KEY, None)
+    st.session_state.pop(LAST_ACTIVE_KEY, None)
+    if reason_key:
+        st.session_state[SIGNED_OUT_REASON_KEY] = reason_key
+
+
+def _session_viewer(settings: AuthSettings) -> Viewer | None:
+    """The viewer of this session after the idle and account checks, else None."""
+    viewer = signed_in_viewer()
+    if viewer is None:
+        return None
+
+    last_active = st.session_state.get(LAST_ACTIVE_KEY)
+    now = time.time()
+    if not isinstance(last_active, int | float) or now - last_active > settings.idle_seconds:
+        sign_out("auth.expired")
+        return None
+
+    user = users.get_user(settings.engine(), viewer.username)
+    if user is None or user.disabled:
+        sign_out("auth.access_ended")
+        return None
+
+    current = user.viewer()
+    if current != viewer:
+        logger.info("User %s now has role %s.", user.username, user.role)
+    st.session_state[VIEWER_KEY] = current
+    st.session_state[LAST_ACTIVE_KEY] = now
+    return current
+
+
+def login_form(settings: AuthSettings) -> None:
+    """Show the login form and, for the demo, the demo users; sign in on a valid submit."""
+    st.title(t("auth.title"))
+    reason = st.session_state.get(SIGNED_OUT_REASON_KEY)
+    if reason:
+        st.warning(t(reason))
+    if settings.demo:
+        _demo_notice(settings)
+
+    with st.form("auth.login"):
+        username = st.text_input(t("auth.username"), key="auth.username")
+        password = st.text_input(t("auth.password"), type="password", key="auth.password")
+        submitted = st.form_submit_button(t("auth.submit"))
+    if not submitted:
+        return
+
+    result = users.authenticate(
+        settings.engine(),
+        username,
+        password,
+        max_failures=settings.max_failures,
+        lockout=settings.lockout,
+    )
+    if result.user is None:
+        st.error(_failure_message(result))
+        return
+    sign_in(result.user.viewer())
+    st.rerun()
+
+
+def _failure_message(result: users.LoginResult) -> str:
+    if result.reason == "locked" and result.locked_until is not None:
+        minutes = (result.locked_until - users.utc_now()).total_seconds() / 60
+        return t("auth.locked", minutes=max(1, round(minutes)))
+    return t(f"auth.failed.{result.reason}")
+
+
+def _demo_notice(settings: AuthSettings) -> None:
+    lines = [t("auth.demo_notice", password=DEMO_PASSWORD)]
+    for user in users.list_users(settings.engine()):
+        role = t(f"role.{user.role}")
+        staff = f" ({user.staff_name})" if user.staff_name else ""
+        lines.append(f"- `{user.username}`: {role}{staff}")
+    st.info("\n".join(lines))
+
+
+def _account_box(viewer: Viewer) -> None:
+    with st.sidebar:
+        staff = f" ({viewer.staff_name})" if viewer.staff_name else ""
+        st.caption(
+            t("auth.signed_in_as", user=viewer.username, role=t(f"role.{viewer.role}")) + staff
+        )
+        st.button(t("auth.logout"), key="auth.logout", on_click=sign_out)
+
+
+def _secret(name: str) -> str | None:
+    """Return Streamlit secret `name` when a secrets file sets it, else None."""
+    try:
+        value = st.secrets.get(name)
+    except FileNotFoundError:
+        return None
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,228 @@
+"""Tables and totals of the renewal pages, translated and ready for st.dataframe and export.
+
+Rates are shares (0.42); the tables show them as percentages with one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard.formatting import is_missing, split_codes
+from dashboard.tables import DETAIL_PAGE_PATH
+from i18n import label, translate
+
+PERIODS = ("month", "quarter")
+DIMENSIONS = ("all", "segment", "tier", "sales_rep", "renewal_kind")
+OUTCOMES = ("renewed", "churned", "pending")
+ACTIONS = ("contacted", "effect_report_sent", "offer_made", "renewed", "lost")
+TOP_MEMBER_SHARE = 0.2
+COUNT_COLUMNS = ("due_count", "renewed_count", "churned_count", "pending_count")
+AMOUNT_COLUMNS = ("due_amount", "renewed_amount", "churned_amount", "pending_amount")
+
+
+def percent(value: float | None, language: str) -> str:
+    if is_missing(value):
+        return translate(language, "value.missing")
+    return f"{100 * float(value):.1f}%"
+
+
+def rate_totals(rates: pd.DataFrame) -> dict[str, float | None]:
+    """Sum counts and amounts over the rows; rates from the sums, None when nothing decided."""
+    totals: dict[str, float | None] = {
+        column: float(rates[column].sum()) for column in (*COUNT_COLUMNS, *AMOUNT_COLUMNS)
+    }
+    decided = totals["renewed_count"] + totals["churned_count"]
+    decided_amount = totals["renewed_amount"] + totals["churned_amount"]
+    totals["rate_by_count"] = totals["renewed_count"] / decided if decided else None
+    totals["rate_by_amount"] = totals["renewed_amount"] / decided_amount if decided_amount else None
+    return totals
+
+
+def year_earlier(rates: pd.DataFrame, periods: list[pd.Timestamp]) -> pd.DataFrame:
+    """Return the rows of the periods one year before `periods`."""
+    earlier = {period - pd.DateOffset(years=1) for period in periods}
+    return rates[rates["period"].isin(earlier)]
+
+
+def rates_table(rates: pd.DataFrame, period_kind: str, language: str) -> pd.DataFrame:
+    """Build the rates table per period and group, with a year earlier beside, newest first."""
+    ordered = rates.sort_values(["period", "group_value"], ascending=[False, True])
+    table = pd.DataFrame(
+        {
+            translate(language, "renewals.col.period"): [
+                period_label(period, period_kind) for period in ordered["period"]
+            ],
+            translate(language, "renewals.col.group"): [
+                group_label(value, language) for value in ordered["group_value"]
+            ],
+        }
+    )
+    for column in (*COUNT_COLUMNS, "upgrade_count", "downgrade_count", *AMOUNT_COLUMNS):
+        table[translate(language, f"renewals.col.{column}")] = ordered[column].to_numpy()
+    for column in (
+        "rate_by_count",
+        "rate_by_amount",
+        "year_earlier_rate_by_count",
+        "year_earlier_rate_by_amount",
+    ):
+        table[translate(language, f"renewals.col.{column}")] = [
+            percent(value, language) for value in ordered[column]
+        ]
+    return table
+
+
+def period_label(period: pd.Timestamp, period_kind: str) -> str:
+    period = pd.Timestamp(period)
+    if period_kind == "quarter":
+        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
+    return f"{period.year}-{period.month:02d}"
+
+
+def group_label(value: object, language: str) -> str:
+    if is_missing(value):
+        return translate(language, "value.missing")
+    if value in ("all", "first", "later"):
+        return label("renewals.group", str(value), language)
+    return str(value)
+
+
+def due_next_table(due: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Build the table of pending contracts due soon, with the risk when one was scored."""
+    return pd.DataFrame(
+        {
+            translate(language, "col.member_id"): due["member_id"].to_numpy(),
+            translate(language, "col.company"): due["company_name"].to_numpy(),
+            translate(language, "col.segment"): due["segment"].to_numpy(),
+            translate(language, "col.tier"): due["tier"].to_numpy(),
+            translate(language, "col.sales_rep"): due["sales_rep"].to_numpy(),
+            translate(language, "renewals.col.end_date"): pd.to_datetime(due["end_date"]).dt.date,
+            translate(language, "renewals.col.amount"): due["amount_cny"].to_numpy(),
+            translate(language, "renewals.col.renewal_kind"): [
+                label("renewals.group", kind, language) for kind in due["renewal_kind"]
+            ],
+            translate(language, "risk.col.risk"): [percent(v, language) for v in due["risk"]],
+        }
+    )
+
+
+def concentration(revenue: pd.DataFrame, top_share: float = TOP_MEMBER_SHARE) -> dict[str, float]:
+    """Return the share of revenue from the top `top_share` of members (rounded up)."""
+    members = len(revenue)
+    total = float(revenue["revenue_cny"].sum())
+    top = math.ceil(members * top_share) if members else 0
+    ordered = revenue["revenue_cny"].sort_values(ascending=False)
+    top_revenue = float(ordered.iloc[:top].sum())
+    return {
+        "members": members,
+        "top_members": top,
+        "revenue": total,
+        "top_revenue": top_revenue,
+        "top_revenue_share": top_revenue / total if total else None,
+    }
+
+
+def pareto_frame(revenue: pd.DataFrame) -> pd.DataFrame:
+    """Return members largest first with cumulative shares of members and of revenue."""
+    ordered = revenue.sort_values("revenue_cny", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+    total = ordered["revenue_cny"].sum()
+    ordered["member_share"] = (ordered.index + 1) / len(ordered)
+    ordered["revenue_share"] = ordered["revenue_cny"].cumsum() / total if total else 0.0
+    return ordered
+
+
+def concentration_table(revenue: pd.DataFrame, language: str) -> pd.DataFrame:
+    frame = pareto_frame(revenue)
+    return pd.DataFrame(
+        {
+            translate(language, "col.member_id"): frame["member_id"].to_numpy(),
+            translate(language, "col.company"): frame["company_name"].to_numpy(),
+            translate(language, "col.segment"): frame["segment"].to_numpy(),
+            translate(language, "renewals.col.revenue"): frame["revenue_cny"].to_numpy(),
+            translate(language, "renewals.col.cumulative_share"): [
+                percent(value, language) for value in frame["revenue_share"]
+            ],
+        }
+    )
+
+
+def reason_text(codes: object, language: str) -> str:
+    """Translate comma-separated reason codes, joined by the language's list separator."""
+    names = [label("risk.reason", code, language) for code in split_codes(codes)]
+    return translate(language, "list.separator").join(names)
+
+
+def detail_link(member_id: int) -> str:
+    return f"{DETAIL_PAGE_PATH}?member={int(member_id)}"
+
+
+def queue_table(queue: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Build the after-sales queue table as shown and exported, in the queue's order."""
+    missing = translate(language, "value.missing")
+    last_contact = [
+        missing
+        if is_missing(action)
+        else f"{label('action', action, language)} {pd.Timestamp(day).date().isoformat()}"
+        for action, day in zip(queue["last_action"], queue["last_action_on"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            translate(language, "col.member_id"): queue["member_id"].to_numpy(),
+            translate(language, "col.company"): queue["company_name"].to_numpy(),
+            translate(language, "col.tier"): queue["tier"].to_numpy(),
+            translate(language, "renewals.col.end_date"): pd.to_datetime(queue["end_date"]).dt.date,
+            translate(language, "risk.col.days_left"): queue["days_left"].to_numpy(),
+            translate(language, "renewals.col.amount"): queue["amount_cny"].to_numpy(),
+            translate(language, "risk.col.risk"): [percent(v, language) for v in queue["risk"]],
+            translate(language, "risk.col.expected_revenue_at_risk"): queue[
+                "expected_revenue_at_risk"
+            ]
+            .round(0)
+            .to_numpy(),
+            translate(language, "risk.col.reasons"): [
+                reason_text(codes, language) for codes in queue["reasons"]
+            ],
+            translate(language, "col.health_score"): queue["health_score"].to_numpy(),
+            translate(language, "risk.col.owner"): queue["after_sales_owner"].to_numpy(),
+            translate(language, "col.sales_rep"): queue["sales_rep"].to_numpy(),
+            translate(language, "risk.col.last_contact"): last_contact,
+        }
+    )
+
+
+def backtest_table(backtest: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            translate(language, "risk.col.scorer"): [
+                label("risk.scorer", code, language) for code in backtest["scorer"]
+            ],
+            translate(language, "risk.col.roc_auc"): backtest["roc_auc"].round(3).to_numpy(),
+            translate(language, "risk.col.brier"): backtest["brier"].round(3).to_numpy(),
+            translate(language, "risk.col.train_contracts"): backtest["train_contracts"].to_numpy(),
+            translate(language, "risk.col.test_contracts"): backtest["test_contracts"].to_numpy(),
+            translate(language, "risk.col.test_churn_rate"): [
+                percent(value, language) for value in backtest["test_churn_rate"]
+            ],
+        }
+    )
+
+
+def calibration_view(calibration: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            translate(language, "risk.col.bin"): [
+                f"{100 * low:.0f}%–{100 * high:.0f}%"
+                for low, high in zip(calibration["bin_low"], calibration["bin_high"], strict=True)
+            ],
+            translate(language, "risk.col.contracts"): calibration["contracts"].to_numpy(),
+            translate(language, "risk.col.mean_predicted"): [
+                percent(value, language) for value in calibration["mean_predicted"]
+            ],
+            translate(language, "risk.col.observed_churn_rate"): [
+                percent(value, language) for value in calibration["observed_churn_rate"]
+            ],
+        }
+    )

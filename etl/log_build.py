@@ -1,0 +1,252 @@
+"""Staged access-log chunks to stg_page_views, stg_bot_hits, per-file counts and rejections.
+
+Everything that needs all lines at once is decided here, in DuckDB:
+
+- a client (address and agent) that fetched /robots.txt in any file is a crawler for all its
+  requests (`detected_by = 'robots_txt'`);
+- a client with more than `max_per_minute` requests in one clock minute is a crawler for all
+  its requests of that local day (`detected_by = 'rate'`);
+- a known crawler agent wins over both (`detected_by = 'user_agent'`);
+- a shop key that names no member of the portal is skipped as `unknown_shop`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from etl.log_files import LogState
+from etl.rows import Rejection, SourceStats
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "access_logs"
+BUILD_MEMORY_LIMIT = "1GB"
+
+
+@dataclass
+class LogResult:
+    """Per-file counts and rejected lines of one load_access_logs call."""
+
+    stats: list[SourceStats] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+CREATE_PAGE_VIEWS = """
+create table if not exists stg_page_views (
+    member_id bigint, viewed_at timestamp, day date, visitor_id varchar,
+    source_class varchar, search_engine varchar, keyword varchar, file varchar, line_no bigint
+)"""
+CREATE_BOT_HITS = """
+create table if not exists stg_bot_hits (
+    day date, member_id bigint, bot_name varchar, detected_by varchar, hits bigint
+)"""
+
+CLASSIFY = """
+create or replace temp table _log_lines as
+with
+
+lines as (
+    select c.file, r.*
+    from read_parquet($rows, filename = true) as r
+    inner join _log_chunks as c on r.filename = c.rows_path
+),
+
+robots_clients as (
+    select distinct visitor from lines where robots
+),
+
+fast_clients as (
+    select distinct visitor, day
+    from lines
+    where $max_per_minute > 0
+    group by visitor, day, epoch // 60
+    having count(*) > $max_per_minute
+)
+
+select
+    l.file,
+    l.line_no,
+    l.epoch,
+    l.day,
+    l.visitor,
+    l.outcome,
+    l.source_class,
+    l.search_engine,
+    l.keyword,
+    s.member_id,
+    case
+        when l.bot is not null then 'user_agent'
+        when rc.visitor is not null then 'robots_txt'
+        when fc.visitor is not null then 'rate'
+    end as detected_by,
+    coalesce(l.bot, l.alias) as bot_name
+from lines as l
+left join _log_shops as s on l.shop = s.shop
+left join robots_clients as rc on l.visitor = rc.visitor
+left join fast_clients as fc on l.visitor = fc.visitor and l.day = fc.day
+"""
+
+INSERT_PAGE_VIEWS = """
+insert into stg_page_views
+select member_id, make_timestamp(epoch * 1000000), date '1970-01-01' + day, visitor,
+       source_class, search_engine, keyword, file, line_no
+from _log_lines
+where detected_by is null and outcome = 'view' and member_id is not null
+"""
+
+INSERT_BOT_HITS = """
+insert into stg_bot_hits
+select date '1970-01-01' + day, member_id, bot_name, detected_by, count(*)
+from _log_lines
+where detected_by is not null
+group by all
+"""
+
+OUTCOMES = """
+select
+    file,
+    case
+        when detected_by is not null then 'bot'
+        when outcome <> 'view' then outcome
+        when member_id is null then 'unknown_shop'
+        else 'loaded'
+    end as outcome,
+    count(*) as lines,
+    min(day) as first_day,
+    max(day) as last_day
+from _log_lines
+group by all
+"""
+
+REJECTIONS = """
+select c.file, r.line_no, r.reason, r.column_name, r.value, r.raw
+from read_parquet($rejects, filename = true) as r
+inner join (select distinct file, rejects_path from _log_chunks) as c
+    on r.filename = c.rejects_path
+order by c.file, r.line_no
+"""
+
+
+def build_staging(
+    con: duckdb.DuckDBPyConnection, state: LogState, shops: dict[str, int], max_per_minute: int
+) -> LogResult:
+    """Fill stg_page_views and stg_bot_hits from every chunk of the claimed entries."""
+    con.execute(CREATE_PAGE_VIEWS)
+    con.execute(CREATE_BOT_HITS)
+    chunks = chunk_table(state)
+    result = LogResult()
+    if chunks.empty:
+        return result
+
+    con.register("_log_chunks_frame", chunks)
+    con.execute("create or replace temp table _log_chunks as select * from _log_chunks_frame")
+    con.unregister("_log_chunks_frame")
+    shop_frame = pd.DataFrame(
+        {"shop": list(shops), "member_id": pd.array(list(shops.values()), dtype="Int64")}
+    )
+    con.register("_log_shops_frame", shop_frame)
+    con.execute("create or replace temp table _log_shops as select * from _log_shops_frame")
+    con.unregister("_log_shops_frame")
+
+    # DuckDB spills to disk past its memory limit, which defaults to 80 % of the machine's
+    # memory; a lower one for these steps keeps a large log set's build within it.
+    limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")
+    try:
+        con.execute(CLASSIFY, {"rows": list(chunks["rows_path"]), "max_per_minute": max_per_minute})
+        con.execute(INSERT_PAGE_VIEWS)
+        con.execute(INSERT_BOT_HITS)
+        result.stats = file_stats(con)
+    finally:
+        con.execute(f"set memory_limit = '{limit}'")
+    # NOTE: rejected lines come back as Python objects, up to 2,000 characters each, so a
+    # large file in the wrong format (every line rejected) costs about its size in memory.
+    result.rejections = rejections(con, sorted(set(chunks["rejects_path"])))
+    _count_rejections(result)
+    for table in ("_log_lines", "_log_chunks", "_log_shops"):
+        con.execute(f"drop table if exists {table}")
+    _log_stats(result.stats)
+    return result
+
+
+def chunk_table(state: LogState) -> pd.DataFrame:
+    rows = []
+    for entry in state.claimed.values():
+        for chunk in entry.chunks:
+            rejects = str(state.chunk_dir / f"{chunk}.rejects.parquet")
+            # One part written by Python, and one per block that DuckDB parsed.
+            for part in sorted(state.chunk_dir.glob(f"{chunk}.rows*.parquet")):
+                rows.append({"file": entry.name, "rows_path": str(part), "rejects_path": rejects})
+    return pd.DataFrame(rows, columns=["file", "rows_path", "rejects_path"])
+
+
+def file_stats(con: duckdb.DuckDBPyConnection) -> list[SourceStats]:
+    by_file: dict[str, SourceStats] = {}
+    days: dict[str, tuple[int, int]] = {}
+    for file, outcome, lines, first, last in con.execute(OUTCOMES).fetchall():
+        stats = by_file.setdefault(file, SourceStats(source=SOURCE, file=file))
+        stats.read += lines
+        if outcome == "loaded":
+            stats.loaded += lines
+        elif outcome == "bot":
+            stats.bots += lines
+        else:
+            stats.skipped[outcome] += lines
+        low, high = days.get(file, (first, last))
+        days[file] = (min(low, first), max(high, last))
+    for file, (first, last) in days.items():
+        by_file[file].data_from = _day_text(first)
+        by_file[file].data_to = _day_text(last)
+    return list(by_file.values())
+
+
+def rejections(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[Rejection]:
+    return [
+        Rejection(
+            source=SOURCE,
+            file=file,
+            line_no=line_no,
+            reason=reason,
+            column=column,
+            value=value,
+            raw=raw,
+        )
+        for file, line_no, reason, column, value, raw in con.execute(
+            REJECTIONS, {"rejects": paths}
+        ).fetchall()
+    ]
+
+
+def _count_rejections(result: LogResult) -> None:
+    by_file = {stats.file: stats for stats in result.stats}
+    for rejection in result.rejections:
+        stats = by_file.get(rejection.file)
+        if stats is None:
+            stats = by_file[rejection.file] = SourceStats(source=SOURCE, file=rejection.file)
+            result.stats.append(stats)
+        stats.read += 1
+        stats.rejected[rejection.reason] += 1
+
+
+def _log_stats(stats_list: list[SourceStats]) -> None:
+    for stats in stats_list:
+        if not stats.reconciles():
+            logger.error("Access log %s: counts do not add up: %s", stats.file, stats)
+        logger.info(
+            "Access log %s: %d lines, %d page views, %d bot hits, skipped %s, rejected %s",
+            stats.file,
+            stats.read,
+            stats.loaded,
+            stats.bots,
+            dict(stats.skipped),
+            dict(stats.rejected),
+        )
+
+
+def _day_text(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).isoformat()

@@ -1,0 +1,279 @@
+"""Renewal marts of a load: outcomes per contract, renewal risk, and the risk backtest.
+
+`build_marts` runs after the other marts, while the staging tables still exist. The risk
+features count portal events (stg_events) over the whole contract history, because the access
+logs behind member_daily cover only their own days. Page-view metrics are therefore no model
+input. Published tables: contract_renewals, renewal_risk, risk_backtest,
+risk_calibration and renewal_settings (docs/warehouse.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from etl import warehouse
+from etl.config import SETTINGS, Config
+from etl.errors import ConfigError, LoadError
+from scoring import renewal_risk
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "renewals."
+
+
+@dataclass(frozen=True)
+class RenewalSettings:
+    """The renewals.* keys of a portal config, defaults filled in (docs/configuration.md)."""
+
+    early_days: int = 60
+    grace_days: int = 30
+    tier_order: tuple[str, ...] = ()
+    lead_days: int = 60
+    min_training_contracts: int = 200
+    backtest_share: float = 0.3
+    risk_horizon_days: int = 365
+    queue_days: int = 90
+
+
+def renewal_settings(config: Config) -> RenewalSettings:
+    """Read the renewals.* keys (already type-checked by load_config) and check their ranges."""
+    section = config.raw.get("renewals", {})
+    values = {}
+    for setting in SETTINGS:
+        if setting.key.startswith(PREFIX):
+            name = setting.key.removeprefix(PREFIX)
+            values[name] = section.get(name, setting.default)
+    values["tier_order"] = tuple(values["tier_order"])
+    values["backtest_share"] = float(values["backtest_share"])
+
+    for name in ("early_days", "grace_days", "lead_days", "risk_horizon_days", "queue_days"):
+        if values[name] < 0:
+            raise ConfigError(
+                f"{config.path}: key {PREFIX}{name} is {values[name]}; use 0 or more."
+            )
+    if values["min_training_contracts"] < 2:
+        raise ConfigError(
+            f"{config.path}: key {PREFIX}min_training_contracts is "
+            f"{values['min_training_contracts']}; use 2 or more."
+        )
+    if not 0 < values["backtest_share"] < 1:
+        raise ConfigError(
+            f"{config.path}: key {PREFIX}backtest_share is {values['backtest_share']}; use a "
+            "share between 0 and 1, such as 0.3."
+        )
+    return RenewalSettings(**values)
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> list[str]:
+    """Build the renewal tables in the load's database; return lines for the load report."""
+    return build_tables(con, renewal_settings(config), as_of, config.health.weights)
+
+
+def build_tables(
+    con: duckdb.DuckDBPyConnection,
+    settings: RenewalSettings,
+    as_of: dt.date,
+    weights: dict[str, float],
+) -> list[str]:
+    """Create the five renewal tables from contracts, members, member_health and stg_events."""
+    build_contract_renewals(con, settings, as_of)
+
+    features = feature_frame(con, settings, as_of, weights)
+    decided = features[features["outcome"].isin(renewal_risk.DECIDED)]
+    backtest = renewal_risk.run_backtest(
+        decided, settings.backtest_share, settings.min_training_contracts
+    )
+    method, scored = score_pending(features, decided, settings, as_of, weights)
+
+    _create_table(con, "risk_backtest", backtest.metrics.assign(method=method))
+    _create_table(con, "risk_calibration", backtest.calibration)
+    _publish_risk(con, scored)
+    _publish_settings(con, settings, as_of, method, len(decided))
+    return report_lines(backtest.metrics, method, len(decided), len(scored))
+
+
+def build_contract_renewals(
+    con: duckdb.DuckDBPyConnection, settings: RenewalSettings, as_of: dt.date
+) -> int:
+    """Create contract_renewals from the tables contracts and members; return its rows."""
+    _create_tier_ranks(con, settings.tier_order)
+    rows = warehouse.build_mart(
+        con,
+        "contract_renewals",
+        {"as_of": as_of, "early_days": settings.early_days, "grace_days": settings.grace_days},
+    )
+    contracts, distinct = con.execute(
+        "select count(*), count(distinct contract_id) from contracts"
+    ).fetchone()
+    if not rows == contracts == distinct:
+        raise LoadError(
+            f"contract_renewals has {rows} rows for {contracts} contracts with {distinct} "
+            "distinct ids; each contract must have one row. Check the contracts query for "
+            "duplicate contract_id values."
+        )
+    con.execute("drop table renewal_tier_ranks")
+    return rows
+
+
+def _create_tier_ranks(con: duckdb.DuckDBPyConnection, tier_order: tuple[str, ...]) -> None:
+    """Rank tiers by renewals.tier_order, or else by their median contract amount."""
+    if tier_order:
+        ranks = pd.DataFrame({"tier": list(tier_order), "tier_rank": range(len(tier_order))})
+        unknown = con.execute(
+            "select distinct tier from contracts where tier not in (select unnest(?))",
+            [list(tier_order)],
+        ).fetchall()
+        if unknown:
+            logger.warning(
+                "Tiers %s are missing from renewals.tier_order; their changes show as unknown.",
+                ", ".join(str(row[0]) for row in unknown),
+            )
+    else:
+        ranks = con.execute(
+            "select tier, rank() over (order by median(amount_cny), tier) as tier_rank "
+            "from contracts group by tier"
+        ).df()
+    con.register("tier_rank_frame", ranks)
+    con.execute("create temp table renewal_tier_ranks as select * from tier_rank_frame")
+    con.unregister("tier_rank_frame")
+
+
+def feature_frame(
+    con: duckdb.DuckDBPyConnection,
+    settings: RenewalSettings,
+    as_of: dt.date,
+    weights: dict[str, float],
+) -> pd.DataFrame:
+    """Return the risk features of every contract, event health score included.
+
+    Needs the tables contract_renewals and stg_events in `con`.
+    """
+    features = warehouse.query_mart(
+        con, "renewal_features", {"lead_days": settings.lead_days, "as_of": as_of}
+    )
+    for column in ("cutoff", "end_date", "decided_on"):
+        features[column] = pd.to_datetime(features[column]).dt.date
+    return renewal_risk.add_event_health(features, weights)
+
+
+def score_pending(
+    features: pd.DataFrame,
+    decided: pd.DataFrame,
+    settings: RenewalSettings,
+    as_of: dt.date,
+    weights: dict[str, float],
+) -> tuple[str, pd.DataFrame]:
+    """Score pending contracts ending within the horizon; return the method and the rows."""
+    horizon_end = as_of + dt.timedelta(days=settings.risk_horizon_days)
+    pending = features[
+        (features["outcome"] == "pending") & (features["end_date"] <= horizon_end)
+    ].copy()
+
+    trainable = (
+        len(decided) >= settings.min_training_contracts and decided["outcome"].nunique() == 2
+    )
+    if trainable and not pending.empty:
+        model = renewal_risk.fit_model(decided)
+        pending["risk"] = renewal_risk.predict_model(model, pending)
+        pending["reasons"] = renewal_risk.model_reasons(model, pending, decided)
+    else:
+        pending["risk"] = renewal_risk.predict_rule(pending)
+        pending["reasons"] = renewal_risk.rule_reasons(pending, weights)
+    method = "model" if trainable else "rule"
+    logger.info(
+        "Renewal risk by %s for %d pending contracts (%d decided contracts, minimum %d)",
+        method,
+        len(pending),
+        len(decided),
+        settings.min_training_contracts,
+    )
+    return method, pending.assign(method=method)
+
+
+def _publish_risk(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame) -> None:
+    columns = [
+        "contract_id",
+        "member_id",
+        "end_date",
+        "cutoff",
+        "amount_cny",
+        "risk",
+        "reasons",
+        "method",
+        "health_at_cutoff",
+        "inquiries_recent",
+        "inquiries_before",
+    ]
+    frame = scored[columns] if not scored.empty else pd.DataFrame(columns=columns)
+    con.register("risk_frame", frame)
+    con.execute(
+        """
+        create table renewal_risk as
+        select
+            r.contract_id, r.member_id, m.company_name, c.segment, c.tier, m.sales_rep,
+            m.after_sales_owner, cast(r.end_date as date) as end_date,
+            cast(r.cutoff as date) as feature_cutoff, c.renewal_kind,
+            cast(r.amount_cny as double) as amount_cny, cast(r.risk as double) as risk,
+            cast(r.risk * r.amount_cny as double) as expected_revenue_at_risk,
+            cast(r.reasons as varchar) as reasons, cast(r.method as varchar) as method,
+            cast(r.health_at_cutoff as double) as health_at_cutoff,
+            cast(r.inquiries_recent as bigint) as inquiries_recent,
+            cast(r.inquiries_before as bigint) as inquiries_before,
+            h.health_score, h.band, h.low_reasons
+        from risk_frame as r
+        join contract_renewals as c using (contract_id)
+        join members as m on m.member_id = r.member_id
+        left join member_health as h on h.member_id = r.member_id
+        order by expected_revenue_at_risk desc, end_date, contract_id
+        """
+    )
+    con.unregister("risk_frame")
+
+
+def _publish_settings(
+    con: duckdb.DuckDBPyConnection,
+    settings: RenewalSettings,
+    as_of: dt.date,
+    method: str,
+    decided: int,
+) -> None:
+    rows = [
+        ("as_of", as_of.isoformat()),
+        ("method", method),
+        ("decided_contracts", str(decided)),
+        ("early_days", str(settings.early_days)),
+        ("grace_days", str(settings.grace_days)),
+        ("lead_days", str(settings.lead_days)),
+        ("min_training_contracts", str(settings.min_training_contracts)),
+        ("backtest_share", str(settings.backtest_share)),
+        ("risk_horizon_days", str(settings.risk_horizon_days)),
+        ("queue_days", str(settings.queue_days)),
+    ]
+    _create_table(con, "renewal_settings", pd.DataFrame(rows, columns=["key", "value"]))
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    con.register("renewal_frame", frame)
+    con.execute(f"create table {name} as select * from renewal_frame")
+    con.unregister("renewal_frame")
+
+
+def report_lines(metrics: pd.DataFrame, method: str, decided: int, scored: int) -> list[str]:
+    """Format the risk backtest for the load report."""
+    lines = [
+        f"Renewal risk: {scored:,} pending contracts scored by {method}; "
+        f"{decided:,} decided contracts"
+    ]
+    for row in metrics.itertuples(index=False):
+        auc = "n/a" if pd.isna(row.roc_auc) else f"{row.roc_auc:.3f}"
+        brier = "n/a" if pd.isna(row.brier) else f"{row.brier:.3f}"
+        lines.append(
+            f"  backtest {row.scorer:<12} ROC AUC {auc}  Brier {brier}  "
+            f"(train {row.train_contracts:,}, test {row.test_contracts:,})"
+        )
+    return lines

@@ -1,0 +1,98 @@
+"""用户管理 (admins only): list users, add one, change role, reset password, disable."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.auth import auth_settings
+from dashboard.session import current_viewer
+from dashboard.widgets import labelled_select, page_header
+from i18n import t
+from queries.access import OWNER_COLUMN, ROLES
+from store import users
+
+page_header("page.users.title")
+viewer = current_viewer()
+# Navigation offers this page to admins only; this check also holds when the file runs alone.
+if viewer.role != "admin":
+    st.error(t("users.admins_only"))
+    st.stop()
+
+engine = auth_settings().engine()
+role_labels = {role: t(f"role.{role}") for role in ROLES}
+
+
+def show_outcome(action, message: str) -> None:
+    """Run an action on the users table; show `message`, or the refusal's catalog sentence."""
+    try:
+        action()
+    except users.UserError as error:
+        st.error(t(f"users.error.{error.code}"))
+    else:
+        st.success(message)
+
+
+all_users = users.list_users(engine)
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("users.col.username"): [u.username for u in all_users],
+            t("users.col.role"): [role_labels[u.role] for u in all_users],
+            t("users.col.staff_name"): [u.staff_name for u in all_users],
+            t("users.col.status"): [
+                t("users.status.disabled" if u.disabled else "users.status.active")
+                for u in all_users
+            ],
+            t("users.col.locked_until"): [u.locked_until for u in all_users],
+        }
+    ),
+    hide_index=True,
+    placeholder="",
+)
+st.caption(t("users.staff_name_help", columns=", ".join(OWNER_COLUMN.values())))
+
+st.subheader(t("users.add_title"))
+with st.form("users.add", clear_on_submit=True):
+    new_name = st.text_input(t("users.col.username"), key="users.add.username")
+    new_role = labelled_select(t("users.col.role"), role_labels, key="users.add.role")
+    new_staff = st.text_input(t("users.col.staff_name"), key="users.add.staff_name")
+    new_password = st.text_input(t("auth.password"), type="password", key="users.add.password")
+    if st.form_submit_button(t("users.add_submit")):
+        show_outcome(
+            lambda: users.add_user(engine, new_name, new_password, new_role, new_staff),
+            t("users.added", user=new_name.strip()),
+        )
+
+if all_users:
+    st.subheader(t("users.change_title"))
+    names = [u.username for u in all_users]
+    target = st.selectbox(t("users.col.username"), names, key="users.change.username")
+    role_column, password_column, access_column = st.columns(3)
+    with role_column, st.form("users.role"):
+        role = labelled_select(t("users.col.role"), role_labels, key="users.change.role")
+        staff = st.text_input(t("users.col.staff_name"), key="users.change.staff_name")
+        if st.form_submit_button(t("users.set_role")):
+            show_outcome(
+                lambda: users.set_role(engine, target, role, staff),
+                t("users.role_set", user=target, role=role_labels[role]),
+            )
+    with password_column, st.form("users.password", clear_on_submit=True):
+        password = st.text_input(t("auth.password"), type="password", key="users.change.password")
+        if st.form_submit_button(t("users.reset_password")):
+            show_outcome(
+                lambda: users.reset_password(engine, target, password),
+                t("users.password_reset", user=target),
+            )
+    with access_column:
+        if target == viewer.username:
+            st.caption(t("users.not_yourself"))
+        else:
+            if st.button(t("users.disable"), key="users.disable"):
+                show_outcome(
+                    lambda: users.set_disabled(engine, target, True),
+                    t("users.disabled", user=target),
+                )
+            if st.button(t("users.enable"), key="users.enable"):
+                show_outcome(
+                    lambda: users.set_disabled(engine, target, False),
+                    t("users.enabled", user=target),
+                )

@@ -1,0 +1,106 @@
+"""Follow-up actions that after-sales staff record per member (contacted, offer made, ...).
+
+They live in the app database, not the warehouse, so a load never changes them. Each row
+names the member and, when recorded from the risk queue, the contract it was about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+import sqlalchemy as sa
+
+from store import metadata
+
+logger = logging.getLogger(__name__)
+
+ACTION_CODES = ("contacted", "effect_report_sent", "offer_made", "renewed", "lost")
+MAX_NOTE = 2000
+
+renewal_actions = sa.Table(
+    "renewal_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("contract_id", sa.BigInteger, nullable=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("action_on", sa.Date, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
+
+COLUMNS = [column.name for column in renewal_actions.columns]
+
+
+def record_action(
+    engine: sa.Engine,
+    *,
+    member_id: int,
+    action: str,
+    action_on: dt.date,
+    recorded_by: str,
+    note: str = "",
+    contract_id: int | None = None,
+) -> int:
+    """Store one action and return its id; raise ValueError for an unknown action or long note."""
+    if action not in ACTION_CODES:
+        raise ValueError(f"Unknown action {action!r}; use one of {', '.join(ACTION_CODES)}.")
+    if len(note) > MAX_NOTE:
+        raise ValueError(f"Note has {len(note)} characters; shorten it to {MAX_NOTE} or fewer.")
+    values = {
+        "member_id": int(member_id),
+        "contract_id": None if contract_id is None else int(contract_id),
+        "action": action,
+        "action_on": action_on,
+        "note": note.strip(),
+        "recorded_by": recorded_by,
+        "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    }
+    with engine.begin() as connection:
+        result = connection.execute(sa.insert(renewal_actions).values(**values))
+    action_id = int(result.inserted_primary_key[0])
+    logger.info(
+        "Action %s recorded for member %s by %s (id %d)", action, member_id, recorded_by, action_id
+    )
+    return action_id
+
+
+def member_actions(engine: sa.Engine, member_id: int) -> pd.DataFrame:
+    """Return the member's actions, newest first."""
+    query = (
+        sa.select(renewal_actions)
+        .where(renewal_actions.c.member_id == int(member_id))
+        .order_by(renewal_actions.c.action_on.desc(), renewal_actions.c.id.desc())
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def last_actions(engine: sa.Engine, member_ids: list[int]) -> pd.DataFrame:
+    """Return the latest action of each listed member: member_id, action, action_on, note."""
+    if not member_ids:
+        return pd.DataFrame(columns=["member_id", "action", "action_on", "note"])
+    ranked = (
+        sa.select(
+            renewal_actions.c.member_id,
+            renewal_actions.c.action,
+            renewal_actions.c.action_on,
+            renewal_actions.c.note,
+            sa.func.row_number()
+            .over(
+                partition_by=renewal_actions.c.member_id,
+                order_by=(renewal_actions.c.action_on.desc(), renewal_actions.c.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(renewal_actions.c.member_id.in_([int(m) for m in member_ids]))
+        .subquery()
+    )
+    query = sa.select(ranked.c.member_id, ranked.c.action, ranked.c.action_on, ranked.c.note)
+    with engine.connect() as connection:
+        rows = connection.execute(query.where(ranked.c.position == 1)).fetchall()
+    return pd.DataFrame(rows, columns=["member_id", "action", "action_on", "note"])
