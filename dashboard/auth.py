@@ -83,9 +83,8 @@ def verified_viewer() -> Viewer:
     """Return the signed-in viewer after the idle and account checks, else stop the run.
 
     Every query asks for its viewer through here (dashboard.session.current_viewer), so the
-    checks hold even when Streamlit runs a page file without app.py: it does so while a
-    `pages/` folder sits beside app.py and no st.navigation call has happened yet in the
-    process, and AppTest does so on every rerun.
+    checks hold even when a page file runs without app.py, as AppTest does on every rerun
+    and as Streamlit would for a `pages/` folder beside app.py (page files live in views/).
     """
     settings = _settings_or_stop()
     viewer = _session_viewer(settings)

@@ -1,6 +1,8 @@
 """The dashboard's pages, their titles and which roles may open them.
 
-app.py builds the navigation from PAGES; each new page adds one entry here.
+app.py builds the navigation from PAGES; each new page adds one entry here. Page files live
+in views/, not pages/: Streamlit serves a `pages/` folder beside the entry script by file name
+without running app.py, which would skip the language switch and the login form.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from queries.access import ROLES
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its file under pages/, the catalog key of its title, its URL path and roles."""
+    """One page: its file under views/, the catalog key of its title, its URL path and roles."""
 
     file: str
     title_key: str
@@ -22,30 +24,30 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/member_health.py", "page.health.title", "member_health", default=True),
-    PageSpec("pages/member_detail.py", "page.detail.title", "member_detail"),
-    PageSpec("pages/data_status.py", "page.status.title", "data_status"),
+    PageSpec("views/member_health.py", "page.health.title", "member_health", default=True),
+    PageSpec("views/member_detail.py", "page.detail.title", "member_detail"),
+    PageSpec("views/data_status.py", "page.status.title", "data_status"),
     PageSpec(
-        "pages/renewals.py",
+        "views/renewals.py",
         "page.renewals.title",
         "renewals",
         roles=("admin", "director", "executive", "sales_rep"),
     ),
-    PageSpec("pages/renewal_risk.py", "page.risk.title", "renewal_risk"),
+    PageSpec("views/renewal_risk.py", "page.risk.title", "renewal_risk"),
     PageSpec(
-        "pages/market_share.py",
+        "views/market_share.py",
         "page.market.title",
         "market_share",
         roles=("admin", "director", "executive"),
     ),
     PageSpec(
-        "pages/sales.py",
+        "views/sales.py",
         "page.sales.title",
         "sales",
         roles=("admin", "director", "executive"),
     ),
-    PageSpec("pages/users.py", "page.users.title", "users", roles=("admin",)),
-    PageSpec("pages/export_audit.py", "page.export_audit.title", "export_audit", roles=("admin",)),
+    PageSpec("views/users.py", "page.users.title", "users", roles=("admin",)),
+    PageSpec("views/export_audit.py", "page.export_audit.title", "export_audit", roles=("admin",)),
 )
 
 

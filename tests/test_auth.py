@@ -181,9 +181,8 @@ def test_logout(published):
     at = sign_in(fresh_app()).run()
     at.button(key="auth.logout").click().run()
     assert VIEWER_KEY not in at.session_state
-    # AppTest reruns the page file without app.py (see dashboard.auth.verified_viewer), so
-    # the page's first query stops it with this sentence instead of the login form.
-    assert [warning.value for warning in at.warning] == ["请先登录。"]
+    # The rerun goes through app.py, which shows the login form and no page.
+    assert at.title[0].value == "登录"
     assert not at.dataframe
     assert fresh_app().run().title[0].value == "登录"
 
@@ -216,7 +215,7 @@ def test_demo_notice_only_for_demo(published, demo, shown):
 
 def open_users_page() -> AppTest:
     at = sign_in(fresh_app(), "admin").run()
-    at.switch_page("pages/users.py").run()
+    at.switch_page("views/users.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -263,7 +262,7 @@ def test_users_page_disables_user(published):
 
 
 def test_users_page_not_for_director(published):
-    at = sign_in(AppTest.from_file(REPO_ROOT / "pages/users.py", default_timeout=TIMEOUT))
+    at = sign_in(AppTest.from_file(REPO_ROOT / "views/users.py", default_timeout=TIMEOUT))
     at.run()
     assert [e.value for e in at.error] == ["只有管理员可以打开此页。"]
     assert not at.dataframe

@@ -181,7 +181,7 @@ def test_audit_page_for_admin(published):
     )
     at = sign_in(AppTest.from_file(REPO_ROOT / "app.py", default_timeout=60), "admin")
     at.run()
-    at.switch_page("pages/export_audit.py").run()
+    at.switch_page("views/export_audit.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert table["用户名"].tolist() == ["director"]
@@ -192,8 +192,8 @@ def test_audit_page_for_admin(published):
 
 @pytest.mark.parametrize("role", ["director", "executive", "sales_rep", "after_sales"])
 def test_audit_page_not_for_others(published, role):
-    assert "pages/export_audit.py" not in [page.file for page in pages_for(role)]
-    alone = AppTest.from_file(REPO_ROOT / "pages/export_audit.py", default_timeout=60)
+    assert "views/export_audit.py" not in [page.file for page in pages_for(role)]
+    alone = AppTest.from_file(REPO_ROOT / "views/export_audit.py", default_timeout=60)
     sign_in(alone, role, "赵敏" if role in ("sales_rep", "after_sales") else None).run()
     assert [error.value for error in alone.error] == ["只有管理员可以打开此页。"]
     assert not alone.dataframe

@@ -18,7 +18,7 @@ from i18n import LANGUAGES, catalog, label, t, translate
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
     REPO_ROOT / "app.py",
-    *sorted((REPO_ROOT / "pages").glob("*.py")),
+    *sorted((REPO_ROOT / "views").glob("*.py")),
     *sorted((REPO_ROOT / "dashboard").glob("*.py")),
 ]
 # t("key"...), translate(language, "key"...), page_header("key"...).

@@ -108,7 +108,7 @@ def test_pages_with_hostile_url_parameters(published, page):
 def test_detail_page_hostile_member(published):
     at = sign_in(AppTest.from_file(REPO_ROOT / "app.py", default_timeout=TIMEOUT)).run()
     at.query_params["member"] = "1 OR 1=1"
-    at.switch_page("pages/member_detail.py").run()
+    at.switch_page("views/member_detail.py").run()
     assert at.warning[0].value == "会员 1 OR 1=1 不在付费会员中，下面显示的是列表中的第一个会员。"
 
 

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"
-MARKET = "pages/market_share.py"
-SALES = "pages/sales.py"
+MARKET = "views/market_share.py"
+SALES = "views/sales.py"
 TIMEOUT = 60
 
 

@@ -21,9 +21,9 @@ from dashboard.freshness import is_stale
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"
-HEALTH = "pages/member_health.py"
-DETAIL = "pages/member_detail.py"
-STATUS = "pages/data_status.py"
+HEALTH = "views/member_health.py"
+DETAIL = "views/member_detail.py"
+STATUS = "views/data_status.py"
 TIMEOUT = 60
 
 
@@ -148,7 +148,7 @@ def test_health_row_selection_opens_detail(published):
     assert not at.exception
     assert at.title[0].value == "商铺详情"
     assert at.query_params["member"] == "4"
-    assert at.selectbox[-1].value == 4
+    assert at.selectbox(key="detail.member").value == 4
 
 
 def test_english_switch(published):
@@ -182,7 +182,7 @@ def test_english_switch(published):
 def test_detail_from_query_param(published):
     at = open_page(DETAIL, member="1")
     assert at.title[0].value == "商铺详情"
-    assert at.selectbox[-1].value == 1
+    assert at.selectbox(key="detail.member").value == 1
     sources, peers, contracts, keywords = (frame.value for frame in at.dataframe)
 
     # Member 1 per window day: (10, 4, 2, 1, 1, 2) views by source, x 30 days.
@@ -217,13 +217,13 @@ def test_detail_from_query_param(published):
 def test_detail_default_is_lowest_score(published):
     at = open_page(DETAIL)
     # Without ?member= the picker starts at the top of the health list: member 2 (30.0).
-    assert at.selectbox[-1].value == 2
+    assert at.selectbox(key="detail.member").value == 2
     assert at.query_params["member"] == "2"
 
 
 def test_detail_picker_changes_member(published):
     at = open_page(DETAIL, member="1")
-    at.selectbox[-1].set_value(4).run()
+    at.selectbox(key="detail.member").set_value(4).run()
     contracts = at.dataframe[2].value
     # Member 4 upgraded from 银牌 (¥1.98万) to 金牌 (¥5.98万).
     assert contracts["会员等级"].to_list() == ["银牌", "金牌"]
@@ -244,7 +244,7 @@ def test_detail_unknown_member(published, member):
     assert [w.value for w in at.warning] == [
         f"会员 {member} 不在付费会员中，下面显示的是列表中的第一个会员。"
     ]
-    assert at.selectbox[-1].value == 2
+    assert at.selectbox(key="detail.member").value == 2
 
 
 def test_detail_onboarding_member(published):
@@ -387,7 +387,7 @@ def test_empty_tables_show_sentences(published):
     assert metrics(at)["付费会员"] == "0"
     at.switch_page(DETAIL).run()
     assert not at.exception
-    assert [info.value for info in at.info] == ["快照中没有付费会员。"]
+    assert [info.value for info in at.info] == ["暂无可查看的付费会员。"]
     at.switch_page(STATUS).run()
     assert not at.exception
     assert [info.value for info in at.info] == [
@@ -397,3 +397,8 @@ def test_empty_tables_show_sentences(published):
         "最近一次加载没有被拒绝的行。",
         "快照中没有爬虫请求记录。",
     ]
+
+
+def test_no_pages_folder_beside_app():
+    """Streamlit serves a pages/ folder by file name without app.py, skipping login and language."""
+    assert not (REPO_ROOT / "pages").exists()

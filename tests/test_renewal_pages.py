@@ -21,9 +21,9 @@ from etl.load import run_load
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"
-RENEWALS = "pages/renewals.py"
-RISK = "pages/renewal_risk.py"
-DETAIL = "pages/member_detail.py"
+RENEWALS = "views/renewals.py"
+RISK = "views/renewal_risk.py"
+DETAIL = "views/member_detail.py"
 TIMEOUT = 60
 
 

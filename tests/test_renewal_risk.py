@@ -272,7 +272,7 @@ def test_risk_page_with_model(demo_load: tuple[Path, object]) -> None:
         patch.setenv("PORTAL_CONFIG", str(config))
         at = sign_in(AppTest.from_file(REPO_ROOT / "app.py", default_timeout=60))
         at.run()
-        at.switch_page("pages/renewal_risk.py").run()
+        at.switch_page("views/renewal_risk.py").run()
 
     assert not at.exception, [e.value for e in at.exception]
     assert not at.warning

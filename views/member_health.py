@@ -68,7 +68,7 @@ else:
     )
     chosen = tables.selected_member(table, event.selection.rows, language)
     if chosen is not None:
-        st.switch_page("pages/member_detail.py", query_params={"member": str(chosen)})
+        st.switch_page("views/member_detail.py", query_params={"member": str(chosen)})
     export_buttons(table, "member_health", key="health.export")
     st.plotly_chart(charts.band_bar(counts, language), key="health.bands")
 

@@ -29,7 +29,9 @@ member_ids = list(names)
 if raw_member and requested not in names:
     st.warning(t("detail.not_found", member=raw_member))
 start = member_ids.index(requested) if requested in names else 0
-member_id = st.selectbox(t("detail.pick"), member_ids, index=start, format_func=names.get)
+member_id = st.selectbox(
+    t("detail.pick"), member_ids, index=start, format_func=names.get, key="detail.member"
+)
 st.query_params["member"] = str(member_id)
 
 profile = snapshot.query("member_profile", member_id=member_id).iloc[0]
