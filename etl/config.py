@@ -416,14 +416,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Days from payment by which the shop must be opened and its materials uploaded.",
         "days",
     ),
-    Setting(
-        "sales.renewal_window_days",
-        int,
-        90,
-        "A contract is a renewal when an earlier contract of the member ended at most this "
-        "many days before it starts (or covers its start); otherwise it is new business.",
-        "days",
-    ),
 )
 
 

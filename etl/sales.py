@@ -64,9 +64,7 @@ def build_sales_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.
     """Build the sales tables from members, contracts, sales_targets, followups, sales_staff
     and stg_shop_openings, which this drops. Only `config.settings` is read."""
     settings = config.settings
-    warehouse.build_mart(
-        con, "sales_signed", {"renewal_window_days": settings["sales.renewal_window_days"]}
-    )
+    warehouse.build_mart(con, "sales_signed", {})
     warehouse.build_mart(con, "sales_prospects", {"as_of": as_of})
     warehouse.build_mart(con, "sales_won_deals", {})
     warehouse.build_mart(
@@ -229,7 +227,6 @@ def sales_settings_frame(config: Config) -> pd.DataFrame:
         "sales.required_calls_per_month",
         "sales.stale_followup_days",
         "sales.shop_open_deadline_days",
-        "sales.renewal_window_days",
         "universe.big_registered_capital_cny",
         "universe.big_staff_count",
     )

@@ -64,7 +64,6 @@ FIXTURE_SETTINGS = SimpleNamespace(
         "sales.required_calls_per_month": REQUIRED_CALLS,
         "sales.stale_followup_days": 14,
         "sales.shop_open_deadline_days": 7,
-        "sales.renewal_window_days": 90,
     }
 )
 

@@ -260,9 +260,10 @@ def build_snapshot(
         _insert_health(con)
         _insert_load_bookkeeping(con, finished_at)
         _insert_staff_sheets(con)
+        # The sales marts classify renewals from contract_renewals, so renewals come first.
+        add_renewal_tables(con)
         add_market_tables(con)
         add_contact_table(con)
-        add_renewal_tables(con)
     finally:
         con.close()
 

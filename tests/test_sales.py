@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from etl import warehouse
+from etl.renewals import RenewalSettings, build_contract_renewals
 from etl.sales import run_rate_projection, sales_performance
 
 AS_OF = dt.date(2026, 11, 10)
@@ -168,7 +169,8 @@ def crm() -> duckdb.DuckDBPyConnection:
         ],
     )
 
-    warehouse.build_mart(con, "sales_signed", {"renewal_window_days": 90})
+    build_contract_renewals(con, RenewalSettings(), dt.date(2026, 11, 30))
+    warehouse.build_mart(con, "sales_signed", {})
     warehouse.build_mart(con, "sales_prospects", {"as_of": dt.date(2026, 11, 30)})
     warehouse.build_mart(con, "sales_won_deals", {})
     warehouse.build_mart(con, "shop_openings", {"as_of": dt.date(2026, 11, 30), "deadline_days": 7})
@@ -177,8 +179,10 @@ def crm() -> duckdb.DuckDBPyConnection:
 
 def test_new_and_renewal(crm: duckdb.DuckDBPyConnection) -> None:
     kinds = dict(crm.execute("select contract_id, kind from sales_signed").fetchall())
-    # 2: contract 1 ended the day before. 4: contract 3 ended 2025-12-31, 152 days before.
-    # 7: contract 6 ended 2026-01-31; 2026-01-31 + 90 days = 2026-05-01, its start: a renewal.
+    # Renewal windows run from 60 days before to 30 days after a contract's end.
+    # 2: contract 1 ended the day before, a renewal. 4: contract 3 ended 2025-12-31, 152 days
+    # before. 7: contract 6 ended 2026-01-31, 90 days before its start: past the 30-day grace,
+    # so a win-back, which is new business.
     assert kinds == {
         1: "new",
         2: "renewal",
@@ -186,7 +190,7 @@ def test_new_and_renewal(crm: duckdb.DuckDBPyConnection) -> None:
         4: "new",
         5: "new",
         6: "new",
-        7: "renewal",
+        7: "new",
     }
     teams = dict(crm.execute("select contract_id, team from sales_signed").fetchall())
     assert teams[1] == "一组"
@@ -195,10 +199,11 @@ def test_new_and_renewal(crm: duckdb.DuckDBPyConnection) -> None:
 
 def test_followups_of_won_deals(crm: duckdb.DuckDBPyConnection) -> None:
     won = dict(crm.execute("select contract_id, followups from sales_won_deals").fetchall())
-    # CRM data starts 2025-06-01, so only new contracts from then count: 4 and 5.
+    # CRM data starts 2025-06-01, so only new contracts from then count: 4, 5 and 7.
     # Contract 4: follow-ups after contract 3 ended (2025-12-31) up to 2026-06-01: 2.
     # Contract 5: follow-ups up to 2026-03-01: 3 (the one on 2026-03-05 is after).
-    assert won == {4: 2, 5: 3}
+    # Contract 7, member 4's win-back, had no follow-ups at all: 0.
+    assert won == {4: 2, 5: 3, 7: 0}
 
 
 def test_prospects_and_stale_days(crm: duckdb.DuckDBPyConnection) -> None:

@@ -20,7 +20,7 @@ if not settings or as_of_rows.empty:
     st.stop()
 as_of = pd.Timestamp(as_of_rows["as_of"].iloc[0]).date()
 stale_days = int(settings["stale_followup_days"])
-st.caption(t("sales.caption", as_of=as_of, window=int(settings["renewal_window_days"])))
+st.caption(t("sales.caption", as_of=as_of))
 
 with st.sidebar:
     period = labelled_select(
