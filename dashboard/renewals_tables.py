@@ -29,15 +29,28 @@ def percent(value: float | None, language: str) -> str:
 
 
 def rate_totals(rates: pd.DataFrame) -> dict[str, float | None]:
-    """Sum counts and amounts over the rows; rates from the sums, None when nothing decided."""
+    """Sum counts and amounts over the rows; rates from the rows without pending contracts.
+
+    Renewals are decided early but churn only after the grace period, so rows that still have
+    pending contracts would overstate the rate; they count in the totals but not the rates.
+    """
     totals: dict[str, float | None] = {
         column: float(rates[column].sum()) for column in (*COUNT_COLUMNS, *AMOUNT_COLUMNS)
     }
-    decided = totals["renewed_count"] + totals["churned_count"]
-    decided_amount = totals["renewed_amount"] + totals["churned_amount"]
-    totals["rate_by_count"] = totals["renewed_count"] / decided if decided else None
-    totals["rate_by_amount"] = totals["renewed_amount"] / decided_amount if decided_amount else None
+    closed = rates[rates["pending_count"] == 0]
+    renewed = float(closed["renewed_count"].sum())
+    decided = renewed + float(closed["churned_count"].sum())
+    renewed_amount = float(closed["renewed_amount"].sum())
+    decided_amount = renewed_amount + float(closed["churned_amount"].sum())
+    totals["rate_by_count"] = renewed / decided if decided else None
+    totals["rate_by_amount"] = renewed_amount / decided_amount if decided_amount else None
     return totals
+
+
+def closed_periods(rates: pd.DataFrame) -> list[pd.Timestamp]:
+    """Return the periods of `rates` in which no contract is pending any more."""
+    pending = rates.groupby("period")["pending_count"].sum()
+    return sorted(period for period, count in pending.items() if count == 0)
 
 
 def year_earlier(rates: pd.DataFrame, periods: list[pd.Timestamp]) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 -- 'segment', 'tier', 'sales_rep' or 'renewal_kind'): due, renewed, churned and pending
 -- contracts and amounts, renewal rates, tier changes, and the same period a year earlier.
 -- Rate by count = renewed / (renewed + churned); by amount = due amount of renewed contracts /
--- due amount of decided ones. Both are null while no contract of the period is decided.
+-- due amount of decided ones. Both are null while any contract of the period is pending:
+-- renewals are decided early but churn only after the grace period, so a partly decided
+-- period would overstate the rate.
 with
 
 params as (
@@ -52,8 +54,14 @@ by_period as (
 rated as (
     select
         *,
-        renewed_count / nullif(renewed_count + churned_count, 0) as rate_by_count,
-        renewed_amount / nullif(renewed_amount + churned_amount, 0) as rate_by_amount
+        case
+            when pending_count = 0
+                then renewed_count / nullif(renewed_count + churned_count, 0)
+        end as rate_by_count,
+        case
+            when pending_count = 0
+                then renewed_amount / nullif(renewed_amount + churned_amount, 0)
+        end as rate_by_amount
     from by_period
 ),
 

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from dashboard import renewals_tables
 from etl.errors import LoadError
 from etl.renewals import RenewalSettings, build_contract_renewals
 from queries import run_query
@@ -252,3 +253,32 @@ def test_duplicate_contract_ids_stop_the_load() -> None:
 
     with pytest.raises(LoadError, match="21 contracts with 20 distinct ids"):
         history_database(contracts=duplicated)
+
+
+def test_rates_leave_out_pending_periods() -> None:
+    """A period with pending contracts counts in the totals but not in the rates.
+
+    October: 7 renewed, 3 churned, none pending. November: 4 renewed early, 0 churned yet,
+    5 pending. Rate by count over closed periods only: 7 / (7 + 3) = 70%, not 11 / 14.
+    """
+    rates = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2026-10-01", "2026-11-01"]),
+            "due_count": [10, 9],
+            "renewed_count": [7, 4],
+            "churned_count": [3, 0],
+            "pending_count": [0, 5],
+            "due_amount": [100.0, 90.0],
+            "renewed_amount": [70.0, 40.0],
+            "churned_amount": [30.0, 0.0],
+            "pending_amount": [0.0, 50.0],
+        }
+    )
+
+    totals = renewals_tables.rate_totals(rates)
+
+    assert totals["due_count"] == 19
+    assert totals["pending_count"] == 5
+    assert totals["rate_by_count"] == 0.7
+    assert totals["rate_by_amount"] == 0.7
+    assert renewals_tables.closed_periods(rates) == [pd.Timestamp("2026-10-01")]

@@ -63,7 +63,10 @@ chosen = st.select_slider(
 in_range = [period for period in periods if chosen[0] <= period <= chosen[1]]
 current = rates[rates["period"].isin(in_range)]
 totals = renewals_tables.rate_totals(current)
-earlier = renewals_tables.rate_totals(renewals_tables.year_earlier(rates, in_range))
+closed = renewals_tables.closed_periods(current)
+earlier = renewals_tables.rate_totals(renewals_tables.year_earlier(rates, closed))
+if len(closed) < len(in_range):
+    st.caption(t("renewals.rates_closed_only", periods=len(in_range) - len(closed)))
 
 
 def delta(key: str) -> str | None:
