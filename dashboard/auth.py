@@ -170,17 +170,14 @@ def login_form(settings: AuthSettings) -> None:
         lockout=settings.lockout,
     )
     if result.user is None:
-        st.error(_failure_message(result))
+        # One message for every failure, so the form does not tell which user names exist,
+        # are locked or are disabled; operators find the reason in the log.
+        logger.info("Login failed for user name %r: %s", username, result.reason)
+        minutes = max(1, round(settings.lockout.total_seconds() / 60))
+        st.error(t("auth.failed.any", attempts=settings.max_failures, minutes=minutes))
         return
     sign_in(result.user.viewer())
     st.rerun()
-
-
-def _failure_message(result: users.LoginResult) -> str:
-    if result.reason == "locked" and result.locked_until is not None:
-        minutes = (result.locked_until - users.utc_now()).total_seconds() / 60
-        return t("auth.locked", minutes=max(1, round(minutes)))
-    return t(f"auth.failed.{result.reason}")
 
 
 def _demo_notice(settings: AuthSettings) -> None:

@@ -14,6 +14,12 @@ from dashboard.navigation import PAGES
 from dashboard.session import LAST_ACTIVE_KEY, VIEWER_KEY
 from store import users
 
+# The one login failure message, with the defaults of 5 failures and 15 minutes.
+FAILED = (
+    "登录失败：用户名或密码不正确，或账号已锁定或停用。"
+    "连续输错 5 次密码后账号锁定 15 分钟；需要帮助请联系管理员。"
+)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -58,29 +64,29 @@ def test_login_then_pages(published):
 def test_wrong_password_message(published):
     ensure_user("director")
     at = submit_login(fresh_app().run(), "director", "wrong-password")
-    assert [error.value for error in at.error] == ["用户名或密码不正确。"]
+    assert [error.value for error in at.error] == [FAILED]
     assert not at.dataframe
 
 
 def test_unknown_user_same_message(published):
     at = submit_login(fresh_app().run(), "nobody", "whatever-123")
-    assert [error.value for error in at.error] == ["用户名或密码不正确。"]
+    assert [error.value for error in at.error] == [FAILED]
 
 
 def test_lockout_after_repeated_failures(published):
     add_auth_settings(published.config, "max_failed_logins = 3\nlockout_minutes = 10")
     ensure_user("director")
     at = fresh_app().run()
+    locked_message = FAILED.replace("5 次", "3 次").replace("15 分钟", "10 分钟")
     for _ in range(2):
         at = submit_login(at, "director", "wrong-password")
-        assert at.error[0].value == "用户名或密码不正确。"
+        assert at.error[0].value == locked_message
     # The third failure in a row locks the account for 10 minutes.
     at = submit_login(at, "director", "wrong-password")
-    assert at.error[0].value.startswith("登录失败次数过多")
-    assert "10 分钟" in at.error[0].value
-    # Now even the right password is refused.
+    assert users.get_user(app_engine(), "director").locked_until is not None
+    # Now even the right password is refused, with the same message as any failure.
     at = submit_login(at, "director", TEST_PASSWORD)
-    assert at.error[0].value.startswith("登录失败次数过多")
+    assert at.error[0].value == locked_message
     assert VIEWER_KEY not in at.session_state
 
 
@@ -164,7 +170,8 @@ def test_disabled_user_cannot_sign_in(published):
     ensure_user("director")
     users.set_disabled(app_engine(), "director")
     at = submit_login(fresh_app().run(), "director", TEST_PASSWORD)
-    assert at.error[0].value == "该账号已停用，请联系管理员。"
+    # The same message as a wrong password, so the form does not reveal the account.
+    assert at.error[0].value == FAILED
 
 
 def test_role_change_applies_on_next_rerun(published):

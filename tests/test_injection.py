@@ -109,7 +109,9 @@ def test_detail_page_hostile_member(published):
     at = sign_in(AppTest.from_file(REPO_ROOT / "app.py", default_timeout=TIMEOUT)).run()
     at.query_params["member"] = "1 OR 1=1"
     at.switch_page("views/member_detail.py").run()
-    assert at.warning[0].value == "会员 1 OR 1=1 不在付费会员中，下面显示的是列表中的第一个会员。"
+    assert at.warning[0].value == (
+        "会员 1 OR 1=1 不在您可查看的付费会员中，下面显示的是列表中的第一个会员。"
+    )
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -120,7 +122,10 @@ def test_login_form_hostile_input(published, value):
     at.text_input(key="auth.password").input(value)
     at.button[0].click().run()
     assert not at.exception
-    assert [error.value for error in at.error] == ["用户名或密码不正确。"]
+    assert [error.value for error in at.error] == [
+        "登录失败：用户名或密码不正确，或账号已锁定或停用。"
+        "连续输错 5 次密码后账号锁定 15 分钟；需要帮助请联系管理员。"
+    ]
     assert [u.username for u in users.list_users(app_engine())] == ["director"]
     assert users.get_user(app_engine(), "director").failed_logins == 0
 

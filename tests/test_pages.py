@@ -242,7 +242,7 @@ def test_detail_english_amounts(published):
 def test_detail_unknown_member(published, member):
     at = open_page(DETAIL, member=member)
     assert [w.value for w in at.warning] == [
-        f"会员 {member} 不在付费会员中，下面显示的是列表中的第一个会员。"
+        f"会员 {member} 不在您可查看的付费会员中，下面显示的是列表中的第一个会员。"
     ]
     assert at.selectbox(key="detail.member").value == 2
 

@@ -125,7 +125,7 @@ def test_detail_picker_exact(published, role, staff_name):
 def test_detail_url_of_hidden_member(published):
     """王芳 asks for member 4 (李娜's) by URL: refused, and her own member is shown instead."""
     at = open_as("sales_rep", "王芳", "views/member_detail.py", member="4")
-    assert at.warning[0].value.startswith("会员 4 不在付费会员中")
+    assert at.warning[0].value.startswith("会员 4 不在您可查看的付费会员中")
     assert COMPANY[4] not in rendered_text(at)
 
 
