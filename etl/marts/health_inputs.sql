@@ -11,21 +11,14 @@ paid_members as (
     where m.is_paid
 ),
 
-window_views as (
+page_view_totals as (
     select
         d.member_id,
-        sum(d.page_views) as page_views
+        sum(d.page_views) filter (where d.day between $window_start and $as_of) as page_views,
+        sum(d.page_views) filter (
+            where d.day between $previous_start and $previous_end
+        ) as prev_page_views
     from member_daily as d
-    where d.day between $window_start and $as_of
-    group by d.member_id
-),
-
-previous_views as (
-    select
-        d.member_id,
-        sum(d.page_views) as page_views
-    from member_daily as d
-    where d.day between $previous_start and $previous_end
     group by d.member_id
 ),
 
@@ -65,25 +58,18 @@ event_totals as (
 ),
 
 -- Visitors are distinct over the whole window, so they cannot be summed from daily counts.
-window_visitors as (
+visitor_totals as (
     select
         v.member_id,
-        count(distinct v.visitor_id) as unique_visitors
+        count(distinct v.visitor_id) filter (
+            where v.day between $window_start and $as_of
+        ) as unique_visitors,
+        count(distinct v.visitor_id) filter (
+            where v.day between $previous_start and $previous_end
+        ) as prev_unique_visitors
     from stg_page_views as v
     inner join member_daily as d
         on v.member_id = d.member_id and v.day = d.day
-    where v.day between $window_start and $as_of
-    group by v.member_id
-),
-
-previous_visitors as (
-    select
-        v.member_id,
-        count(distinct v.visitor_id) as unique_visitors
-    from stg_page_views as v
-    inner join member_daily as d
-        on v.member_id = d.member_id and v.day = d.day
-    where v.day between $previous_start and $previous_end
     group by v.member_id
 ),
 
@@ -93,23 +79,21 @@ final as (
         p.segment,
         p.tier,
         p.first_paid_on,
-        coalesce(w.page_views, 0) as page_views,
-        coalesce(wv.unique_visitors, 0) as unique_visitors,
+        coalesce(pv.page_views, 0) as page_views,
+        coalesce(vt.unique_visitors, 0) as unique_visitors,
         coalesce(e.inquiries, 0) as inquiries,
         coalesce(e.messages, 0) as messages,
         coalesce(e.contact_views, 0) as contact_views,
         coalesce(e.ad_clicks, 0) as ad_clicks,
-        coalesce(pw.page_views, 0) as prev_page_views,
-        coalesce(pv.unique_visitors, 0) as prev_unique_visitors,
+        coalesce(pv.prev_page_views, 0) as prev_page_views,
+        coalesce(vt.prev_unique_visitors, 0) as prev_unique_visitors,
         coalesce(e.prev_inquiries, 0) as prev_inquiries,
         coalesce(e.prev_messages, 0) as prev_messages,
         coalesce(e.prev_contact_views, 0) as prev_contact_views,
         coalesce(e.prev_ad_clicks, 0) as prev_ad_clicks
     from paid_members as p
-    left join window_views as w on p.member_id = w.member_id
-    left join previous_views as pw on p.member_id = pw.member_id
-    left join window_visitors as wv on p.member_id = wv.member_id
-    left join previous_visitors as pv on p.member_id = pv.member_id
+    left join page_view_totals as pv on p.member_id = pv.member_id
+    left join visitor_totals as vt on p.member_id = vt.member_id
     left join event_totals as e on p.member_id = e.member_id
 )
 
