@@ -170,8 +170,8 @@ def login_form(settings: AuthSettings) -> None:
         lockout=settings.lockout,
     )
     if result.user is None:
-        # One message for every failure, so the form does not tell which user names exist,
-        # are locked or are disabled; operators find the reason in the log.
+        # One message for every failure, so the form does not reveal which user names exist
+        # or are locked or disabled. Operators find the reason in the log.
         logger.info("Login failed for user name %r: %s", username, result.reason)
         minutes = max(1, round(settings.lockout.total_seconds() / 60))
         st.error(t("auth.failed.any", attempts=settings.max_failures, minutes=minutes))

@@ -113,14 +113,14 @@ def write_xlsx(
 
 
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    """The table as CSV bytes (small tables; large ones go through write_csv to a file)."""
+    """Return the table as CSV bytes, for small tables; large ones go through write_csv."""
     buffer = io.BytesIO()
     write_csv(list(table.columns), [table], buffer)
     return buffer.getvalue()
 
 
 def to_xlsx_bytes(table: pd.DataFrame, sheet_name: str = "data") -> bytes:
-    """The table as xlsx bytes: text as text cells, numbers as number cells."""
+    """Return the table as xlsx bytes, with text as text cells and numbers as number cells."""
     buffer = io.BytesIO()
     write_xlsx(list(table.columns), [table], buffer, sheet_name)
     return buffer.getvalue()

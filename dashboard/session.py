@@ -16,7 +16,7 @@ LAST_ACTIVE_KEY = "auth.last_active"
 
 
 class NotSignedIn(RuntimeError):
-    """A page or query ran in a session where nobody is signed in."""
+    """A page or query ran in a session without a signed-in user."""
 
 
 def current_viewer() -> Viewer:
@@ -33,6 +33,6 @@ def current_viewer() -> Viewer:
 
 
 def signed_in_viewer() -> Viewer | None:
-    """Return the session's viewer, or None when nobody is signed in."""
+    """Return the session's viewer, or None when no user is signed in."""
     viewer = st.session_state.get(VIEWER_KEY)
     return viewer if isinstance(viewer, Viewer) else None

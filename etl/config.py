@@ -2,7 +2,7 @@
 
 Every key a portal can set is listed in SETTINGS with its type, default and help text.
 docs/configuration.md is generated from the same table, and a test checks that they agree.
-Relative paths in the file are resolved against the directory that holds it.
+Relative paths in the file are resolved against the directory that contains it.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class LoginResult:
     """The outcome of one login attempt: `user` when it succeeded, else a reason code.
 
     Reasons: `bad_credentials` (unknown user or wrong password), `locked` (too many failures;
-    `locked_until` says until when), `disabled`.
+    `locked_until` gives until when), `disabled`.
     """
 
     user: User | None
