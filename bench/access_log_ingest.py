@@ -3,10 +3,11 @@
     .venv/bin/python bench/access_log_ingest.py --lines 2000000
 
 Writes a combined-format log of N lines (shop pages, assets, other pages, crawlers, a few
-malformed lines) to a temporary directory. Ingests it end to end: load_access_logs (parse,
-crawlers, traffic sources, shop attribution, into a temporary DuckDB file) and the daily
-rollup per member and day. When `goaccess` is on PATH, runs `goaccess FILE
---log-format=COMBINED -o report.json` on the same file. Prints lines per second of both,
+malformed lines) from a pool of browser visitors (--visitors) to a temporary directory.
+Ingests it end to end: load_access_logs (parse, crawlers, traffic sources, shop
+attribution, into a temporary DuckDB file) and the daily rollup per member and day. When
+`goaccess` is on PATH, runs `goaccess FILE --log-format=COMBINED -o report.json` on the
+same file. Prints lines per second of both,
 their ratio, and the peak resident memory of this process (ru_maxrss). Writing the log
 before the ingest streams, so the peak is the ingest's.
 """
@@ -56,22 +57,38 @@ REFERRERS = [
 ]
 
 
-def write_log(path: Path, lines: int, seed: int = 7) -> None:
-    """Write `lines` combined-format lines spread over one day in +0800."""
+def write_log(path: Path, lines: int, seed: int = 7, visitors: int = 100_000) -> None:
+    """Write `lines` combined-format lines spread over one day in +0800.
+
+    Browser lines come from `visitors` distinct (address, agent) pairs. With 0, every line
+    has a new random address, so GoAccess's per-visitor tables grow with the file.
+    """
     rng = random.Random(seed)
+    pool = [visitor(rng) for _ in range(visitors)]
     start = dt.datetime(2024, 5, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     with path.open("w", encoding="utf-8") as out:
         for number in range(lines):
             moment = start + dt.timedelta(seconds=number * 86_400 // max(lines, 1))
-            out.write(make_line(rng, moment, number))
+            out.write(make_line(rng, moment, number, pool))
 
 
-def make_line(rng: random.Random, moment: dt.datetime, number: int) -> str:
+def visitor(rng: random.Random) -> tuple[str, str]:
+    """Return a random (client address, browser agent) pair."""
+    address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return address, rng.choice(BROWSERS).format(v=rng.randrange(40))
+
+
+def make_line(
+    rng: random.Random, moment: dt.datetime, number: int, pool: list[tuple[str, str]]
+) -> str:
     if number % 997 == 0:
         return "malformed line without fields\n"
-    address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     roll = rng.random()
-    agent = rng.choice(CRAWLERS) if roll < 0.1 else rng.choice(BROWSERS).format(v=rng.randrange(40))
+    if roll < 0.1:
+        address = f"10.0.{rng.randrange(4)}.{rng.randrange(1, 255)}"
+        agent = rng.choice(CRAWLERS)
+    else:
+        address, agent = rng.choice(pool) if pool else visitor(rng)
     shop = rng.randrange(1, SHOP_COUNT + 1)
     if roll < 0.55:
         path = f"/shop/{shop}/products/{rng.randrange(50)}"
@@ -147,14 +164,21 @@ def main() -> None:
         default=2_000_000,
         help="number of lines in the generated log (default 2,000,000)",
     )
+    parser.add_argument(
+        "--visitors",
+        type=int,
+        default=100_000,
+        help="distinct browser visitors in the log (default 100,000); 0 gives every line "
+        "a new random address",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         log = workdir / "access.log"
-        write_log(log, args.lines)
+        write_log(log, args.lines, visitors=args.visitors)
         size_mb = log.stat().st_size / 1e6
-        print(f"log: {args.lines} lines, {size_mb:.0f} MB")
+        print(f"log: {args.lines} lines, {size_mb:.0f} MB, {args.visitors} browser visitors")
 
         ingest_s, ingest_cpu = run_ingest(log, workdir)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -23,7 +23,8 @@ import logging
 import re
 import tempfile
 import zlib
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -52,10 +53,10 @@ SOURCE = "access_logs"
 BATCH_ROWS = 50_000
 RAW_MAX_CHARS = 2_000
 # Content is read and parsed this many bytes at a time (whole lines).
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 64 << 20
 CACHE_MAX_ENTRIES = 200_000
 # Bumped when parsing changes what a staged row holds, so old chunks are read again.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 ROW_SCHEMA = pa.schema(
     [
@@ -326,7 +327,7 @@ class LineContext:
         self.traffic = TrafficClassifier(cfg.portal_hosts, cfg.ad_click_paths, CACHE_MAX_ENTRIES)
         self._agents: dict[bytes, tuple[str, str | None, str]] = {}
         self._hosts: dict[bytes, str | None] = {}
-        self.fast = log_fast.FastParser(self) if log_fast.supports(self.format) else None
+        self.fast = log_fast.FastPool(self) if log_fast.supports(self.format) else None
 
     def close(self) -> None:
         if self.fast is not None:
@@ -588,15 +589,22 @@ class FileParser:
         position, line_no = start, entry.lines
         carry = b""
         raw_position = raw.tell()
+        pending: deque[Future] = deque()
         while block := reader.read(BLOCK_BYTES):
             data = carry + block if carry else block
             cut = data.rfind(b"\n") + 1
             carry = data[cut:]
             if cut:
-                line_no = self.parse_block(writer, data[:cut], line_no)
+                pending.append(self.start_block(writer, data[:cut], line_no))
+                line_no += data.count(b"\n", 0, cut)
                 position += cut
+            # Blocks finish in file order; at most one more than the workers waits in memory.
+            while len(pending) > self.in_flight():
+                self.finish_block(writer, pending.popleft())
             bar.update(raw.tell() - raw_position)
             raw_position = raw.tell()
+        while pending:
+            self.finish_block(writer, pending.popleft())
         if writer.lines:
             name = f"{entry.id}-{start}-{position}"
             writer.close(name)
@@ -605,20 +613,27 @@ class FileParser:
         if carry:
             self._stage_tail(carry, position, line_no + 1)
 
-    def parse_block(self, writer: ChunkWriter, data: bytes, line_no: int) -> int:
-        """Stage the complete lines of `data`, numbered after `line_no`; return the last number."""
+    def in_flight(self) -> int:
         fast = self.context.fast
-        if fast is None:
-            for number, line in enumerate(data.split(b"\n")[:-1], start=line_no + 1):
-                self.parse_line(writer, line, number)
-            return line_no + data.count(b"\n")
+        return 0 if fast is None else fast.workers
 
-        def slow_line(line: bytes, number: int) -> None:
-            self.parse_line(writer, line, int(number))
+    def start_block(self, writer: ChunkWriter, data: bytes, line_no: int) -> Future:
+        """Stage the complete lines of `data`, numbered after `line_no`, maybe on a worker."""
+        fast = self.context.fast
+        if fast is not None:
+            return fast.submit(data, line_no + 1, writer.new_part())
+        for number, line in enumerate(data.split(b"\n")[:-1], start=line_no + 1):
+            self.parse_line(writer, line, number)
+        done: Future = Future()
+        done.set_result((0, []))
+        return done
 
-        rows = fast.parse_block(data, line_no + 1, writer.new_part(), slow_line)
+    def finish_block(self, writer: ChunkWriter, block: Future) -> None:
+        """Count a parsed block's rows and parse its lines left to the Python path."""
+        rows, slow = block.result()
         writer.lines += rows
-        return line_no + data.count(b"\n")
+        for line, number in slow:
+            self.parse_line(writer, line, int(number))
 
     def _stage_tail(self, line: bytes, position: int, line_no: int) -> None:
         """Stage a last line without newline in its own chunk, read again next run."""

@@ -64,7 +64,7 @@ fast_clients as (
     select distinct visitor, day
     from lines
     where $max_per_minute > 0
-    group by visitor, day, epoch // 60
+    group by visitor, day, floor(epoch / 60)
     having count(*) > $max_per_minute
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import sys
 from pathlib import Path
@@ -30,10 +31,13 @@ def load_all(tmp_path: Path, name: str, files: list[str], base_dir: Path, fast: 
     return views, hits, rejected, stats
 
 
+@pytest.mark.parametrize("block_bytes", [access_logs.BLOCK_BYTES, 4_096])
 @pytest.mark.parametrize("fmt", ["combined", "common"])
-def test_fast_path_matches_python_path(tmp_path, monkeypatch, fmt):
+def test_fast_path_matches_python_path(tmp_path, monkeypatch, fmt, block_bytes):
     # 3,000 generated lines (shops 1..2000 as ids, crawlers, assets, malformed lines) and
-    # every hand-written case file, escapes and invalid bytes included.
+    # every hand-written case file, escapes and invalid bytes included. With 4 KB blocks a
+    # file is about a hundred blocks, parsed by the workers in parallel and finished in order.
+    monkeypatch.setattr(access_logs, "BLOCK_BYTES", block_bytes)
     write_log(tmp_path / "generated.log", 3_000)
     if fmt == "common":
         # The same lines without referrer and agent.
@@ -62,3 +66,100 @@ def test_fast_path_is_taken_for_combined():
         assert context.fast is not None
     finally:
         context.close()
+
+
+# Characters that move field borders in the built-in formats.
+MUTATION_CHARS = ['"', " ", "[", "]", ",", ":", "-", "+", "0", "a", "?", "#", "/"]
+
+
+def mutated_lines(lines: list[str], count: int, seed: int) -> list[str]:
+    """Return `count` variants of `lines`, each with one to three characters inserted,
+    deleted or replaced at random places (printable ASCII only, so the fast path reads them)."""
+    rng = random.Random(seed)
+    variants = []
+    for _ in range(count):
+        line = rng.choice(lines)
+        for _ in range(rng.randint(1, 3)):
+            place = rng.randrange(len(line) + 1)
+            char = rng.choice(MUTATION_CHARS)
+            action = rng.choice(("insert", "delete", "replace"))
+            if action == "insert":
+                line = line[:place] + char + line[place:]
+            elif action == "delete":
+                line = line[:place] + line[place + 1 :]
+            else:
+                line = line[:place] + char + line[place + 1 :]
+        variants.append(line)
+    return variants
+
+
+@pytest.mark.parametrize(
+    ("fmt", "sample"),
+    [
+        ("combined", "combined_normal.log"),
+        ("common", "common.log"),
+        ("vhost_combined", "vhost_combined.log"),
+    ],
+)
+def test_fast_path_matches_python_path_on_mutated_lines(tmp_path, monkeypatch, fmt, sample):
+    # 2,000 lines, each a real line with a few characters changed where fields meet. The
+    # fast path must accept only what the format's pattern parses and leave the rest to the
+    # Python parser, so both paths give the same rows and rejections.
+    lines = (DATA / sample).read_text(encoding="ascii").splitlines()
+    text = "\n".join(lines + mutated_lines(lines, 2_000, seed=11)) + "\n"
+    (tmp_path / "mutated.log").write_text(text, encoding="ascii")
+
+    fast = load_all(tmp_path, "fast", ["mutated.log"], tmp_path, True, fmt)
+    monkeypatch.setattr(log_fast, "supports", lambda _format: False)
+    slow = load_all(tmp_path, "slow", ["mutated.log"], tmp_path, False, fmt)
+
+    assert fast == slow
+    # Both outcomes occur: mutations that keep the line valid and ones that break it.
+    stats = fast[3][0]
+    assert stats[2] + stats[3] + sum(stats[4].values()) > 500
+    assert sum(stats[5].values()) > 100
+
+
+LINE = (
+    '203.0.113.7 - - [{time}] "GET /shop/acme/ HTTP/1.1" 200 5120 "-" '
+    '"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "1/May/2024:10:00:00 +0800",  # one-digit day
+        "01/May/24:10:00:00 +0800",  # two-digit year
+        "01/May/2024:10:00:60 +0800",  # second 60
+        "01/May/2024:24:00:00 +0800",  # hour 24
+        "01/May/2024:10:00:00 +1500",  # offset beyond 14 hours
+        "01/May/0000:10:00:00 +0800",  # year 0
+        "31/Feb/2024:10:00:00 +0800",  # no such date
+    ],
+)
+def test_fast_path_rejects_loose_timestamps(tmp_path, time):
+    (tmp_path / "time.log").write_text(LINE.format(time=time), encoding="ascii")
+    views, _hits, rejected, _stats = load_all(
+        tmp_path, "fast", ["time.log"], tmp_path, True, "combined"
+    )
+    assert views == []
+    assert rejected == [
+        ("time.log", 1, "invalid_timestamp", "time", time, LINE.format(time=time).rstrip("\n"))
+    ]
+
+
+def test_fast_path_day_before_1970(tmp_path):
+    # 01/May/0024 10:00 +0800 is 02:00 UTC. Asia/Shanghai then kept local mean time,
+    # +08:05:43, so the local day is 1 May 0024. DuckDB's `//` truncates toward zero and
+    # gave 2 May.
+    (tmp_path / "old.log").write_text(
+        LINE.format(time="01/May/0024:10:00:00 +0800"), encoding="ascii"
+    )
+    views, _hits, rejected, _stats = load_all(
+        tmp_path, "fast", ["old.log"], tmp_path, True, "combined"
+    )
+    assert rejected == []
+    assert [(row[1].year, row[1].hour, row[2].isoformat()) for row in views] == [
+        (24, 2, "0024-05-01")
+    ]
