@@ -349,37 +349,38 @@ class FastParser:
         """
         if con.execute("select count(*) from _paths").fetchall()[0][0] >= PATH_CACHE_ROWS:
             con.execute("delete from _paths")
-        static = ", ".join(sql_text(ext) for ext in self.static) or "''"
+        # regexp_extract gives '' when a path has no extension, which no extension equals.
+        extensions = ", ".join(sql_text(ext) for ext in self.static if ext)
+        static = (
+            f"lower(regexp_extract(m.path, {sql_text(STATIC_PATTERN)})) in ({extensions})"
+            if extensions
+            else "false"
+        )
         con.execute(
             f"""
             create or replace temp table _new_paths as
-            select distinct m.host, m.path,
-                   lower(regexp_extract(m.path, {sql_text(STATIC_PATTERN)})) in ({static})
-                       as static
+            select distinct m.host, m.path, {static} as static
             from _matched as m
             anti join _paths as p using (host, path)"""
         )
-        pairs = con.execute("select host, path, static from _new_paths").fetchall()
+        # Static assets belong to no shop, so only the other pairs go through Python.
+        con.execute("insert into _paths select host, path, true, null from _new_paths where static")
+        pairs = con.execute("select host, path from _new_paths where not static").fetchall()
         shop_key = self.context.shop_key
         frame = pd.DataFrame(
             {
                 "host": [pair[0] for pair in pairs],
                 "path": [pair[1] for pair in pairs],
-                "static": [pair[2] for pair in pairs],
                 "shop": pd.array(
-                    [
-                        None if static else shop_key(host.encode(), path)
-                        for host, path, static in pairs
-                    ],
-                    dtype=object,
+                    [shop_key(host.encode(), path) for host, path in pairs], dtype=object
                 ),
             },
-            columns=["host", "path", "static", "shop"],
+            columns=["host", "path", "shop"],
         )
         con.register("_lookup_frame", frame)
         try:
             con.execute(
-                "insert into _paths select host, path, static, shop::varchar from _lookup_frame"
+                "insert into _paths select host, path, false, shop::varchar from _lookup_frame"
             )
         finally:
             con.unregister("_lookup_frame")

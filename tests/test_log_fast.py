@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import test_access_logs
 from test_access_logs import DATA, SHOPS, make_config
 
 from etl import access_logs, log_fast
@@ -163,3 +164,15 @@ def test_fast_path_day_before_1970(tmp_path):
     assert [(row[1].year, row[1].hour, row[2].isoformat()) for row in views] == [
         (24, 2, "0024-05-01")
     ]
+
+
+def test_fast_path_without_static_extensions(tmp_path, monkeypatch):
+    # With no static extensions configured, a path without an extension is no asset: the
+    # shop page of the file stays a page view on both paths.
+    monkeypatch.setattr(test_access_logs, "STATIC", [])
+    fast = load_all(tmp_path, "fast", ["combined_normal.log"], DATA, True, "combined")
+    monkeypatch.setattr(log_fast, "supports", lambda _format: False)
+    slow = load_all(tmp_path, "slow", ["combined_normal.log"], DATA, False, "combined")
+
+    assert fast == slow
+    assert [row[-1] for row in fast[0]] == [1]
