@@ -310,6 +310,15 @@ SETTINGS: tuple[Setting, ...] = (
         "days",
     ),
     Setting(
+        "renewals.contact_window_days",
+        int,
+        180,
+        "The risk model counts the after-sales contacts (contacted, effect report sent, offer "
+        "made) recorded for the member in this many days before each contract's feature "
+        "cutoff; 0 leaves the count at 0.",
+        "days",
+    ),
+    Setting(
         "auth.demo",
         bool,
         False,

@@ -3,7 +3,8 @@
 `build_marts` runs after the other marts, while the staging tables still exist. The risk
 features count portal events (stg_events) over the whole contract history, because the access
 logs behind member_daily cover only their own days. Page-view metrics are therefore no model
-input. Published tables: contract_renewals, renewal_risk, risk_backtest,
+input. After-sales contacts come from the actions staff record in the app database, which
+`read_contacts` only reads. Published tables: contract_renewals, renewal_risk, risk_backtest,
 risk_calibration and renewal_settings (docs/warehouse.md).
 """
 
@@ -15,11 +16,14 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import sqlalchemy as sa
 
 from etl import warehouse
 from etl.config import SETTINGS, Config
-from etl.errors import ConfigError, LoadError
+from etl.errors import ConfigError, LoadError, SourceError
+from etl.portal_db import masked_url
 from scoring import renewal_risk
+from store import actions
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ class RenewalSettings:
     backtest_share: float = 0.3
     risk_horizon_days: int = 365
     queue_days: int = 90
+    contact_window_days: int = 180
 
 
 def renewal_settings(config: Config) -> RenewalSettings:
@@ -51,7 +56,14 @@ def renewal_settings(config: Config) -> RenewalSettings:
     values["tier_order"] = tuple(values["tier_order"])
     values["backtest_share"] = float(values["backtest_share"])
 
-    for name in ("early_days", "grace_days", "lead_days", "risk_horizon_days", "queue_days"):
+    for name in (
+        "early_days",
+        "grace_days",
+        "lead_days",
+        "risk_horizon_days",
+        "queue_days",
+        "contact_window_days",
+    ):
         if values[name] < 0:
             raise ConfigError(
                 f"{config.path}: key {PREFIX}{name} is {values[name]}; use 0 or more."
@@ -71,7 +83,43 @@ def renewal_settings(config: Config) -> RenewalSettings:
 
 def build_marts(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> list[str]:
     """Build the renewal tables in the load's database; return lines for the load report."""
-    return build_tables(con, renewal_settings(config), as_of, config.health.weights)
+    settings = renewal_settings(config)
+    contacts = read_contacts(config.app_database_url)
+    return build_tables(con, settings, as_of, config.health.weights, contacts)
+
+
+def read_contacts(url: str) -> pd.DataFrame:
+    """Read member_id and action_on of the recorded contacts from the app database at `url`.
+
+    The load never writes there. A missing SQLite file or a database without recorded
+    actions gives no rows, so the contact feature is 0 for every contract.
+    """
+    try:
+        engine = actions.read_only_engine(url)
+        if engine is None:
+            logger.info(
+                "App database %s does not exist; after-sales contacts count as 0",
+                masked_url(url),
+            )
+            return pd.DataFrame(columns=["member_id", "action_on"])
+        try:
+            contacts = actions.contact_dates(engine)
+        finally:
+            engine.dispose()
+    except sa.exc.SQLAlchemyError as error:
+        raise SourceError(
+            f"App database {masked_url(url)} could not be read for after-sales contacts: "
+            f"{error.__class__.__name__}: {str(error).splitlines()[0]}. Check "
+            "app.database_url (or APP_DATABASE_URL) and that the database is reachable."
+        ) from None
+
+    logger.info(
+        "Read %d after-sales contacts of %d members from app database %s",
+        len(contacts),
+        contacts["member_id"].nunique(),
+        masked_url(url),
+    )
+    return contacts
 
 
 def build_tables(
@@ -79,11 +127,15 @@ def build_tables(
     settings: RenewalSettings,
     as_of: dt.date,
     weights: dict[str, float],
+    contacts: pd.DataFrame | None = None,
 ) -> list[str]:
-    """Create the five renewal tables from contracts, members, member_health and stg_events."""
+    """Create the five renewal tables from contracts, members, member_health and stg_events.
+
+    `contacts` contains the recorded after-sales contacts (member_id, action_on), or is None.
+    """
     build_contract_renewals(con, settings, as_of)
 
-    features = feature_frame(con, settings, as_of, weights)
+    features = feature_frame(con, settings, as_of, weights, contacts)
     decided = features[features["outcome"].isin(renewal_risk.DECIDED)]
     backtest = renewal_risk.run_backtest(
         decided, settings.backtest_share, settings.min_training_contracts
@@ -148,17 +200,45 @@ def feature_frame(
     settings: RenewalSettings,
     as_of: dt.date,
     weights: dict[str, float],
+    contacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the risk features of every contract, event health score included.
 
-    Needs the tables contract_renewals and stg_events in `con`.
+    Needs the tables contract_renewals and stg_events in `con`. `contacts` contains the
+    recorded after-sales contacts (member_id, action_on), or is None when there are none.
     """
+    _create_contacts_table(con, contacts)
     features = warehouse.query_mart(
-        con, "renewal_features", {"lead_days": settings.lead_days, "as_of": as_of}
+        con,
+        "renewal_features",
+        {
+            "lead_days": settings.lead_days,
+            "as_of": as_of,
+            "contact_window_days": settings.contact_window_days,
+        },
     )
+    con.execute("drop table renewal_contacts")
     for column in ("cutoff", "end_date", "decided_on"):
         features[column] = pd.to_datetime(features[column]).dt.date
     return renewal_risk.add_event_health(features, weights)
+
+
+def _create_contacts_table(con: duckdb.DuckDBPyConnection, contacts: pd.DataFrame | None) -> None:
+    """Fill the temporary table renewal_contacts(member_id, action_on) that the mart reads."""
+    con.execute("create temp table renewal_contacts (member_id bigint, action_on date)")
+    if contacts is None or contacts.empty:
+        return
+    frame = pd.DataFrame(
+        {
+            "member_id": contacts["member_id"].astype("int64"),
+            "action_on": pd.to_datetime(contacts["action_on"]),
+        }
+    )
+    con.register("contacts_frame", frame)
+    con.execute(
+        "insert into renewal_contacts select member_id, cast(action_on as date) from contacts_frame"
+    )
+    con.unregister("contacts_frame")
 
 
 def score_pending(
@@ -208,6 +288,7 @@ def _publish_risk(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame) -> None:
         "health_at_cutoff",
         "inquiries_recent",
         "inquiries_before",
+        "after_sales_contacts",
     ]
     frame = scored[columns] if not scored.empty else pd.DataFrame(columns=columns)
     con.register("risk_frame", frame)
@@ -224,6 +305,7 @@ def _publish_risk(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame) -> None:
             cast(r.health_at_cutoff as double) as health_at_cutoff,
             cast(r.inquiries_recent as bigint) as inquiries_recent,
             cast(r.inquiries_before as bigint) as inquiries_before,
+            cast(r.after_sales_contacts as bigint) as after_sales_contacts,
             h.health_score, h.band, h.low_reasons
         from risk_frame as r
         join contract_renewals as c using (contract_id)
@@ -253,6 +335,7 @@ def _publish_settings(
         ("backtest_share", str(settings.backtest_share)),
         ("risk_horizon_days", str(settings.risk_horizon_days)),
         ("queue_days", str(settings.queue_days)),
+        ("contact_window_days", str(settings.contact_window_days)),
     ]
     _create_table(con, "renewal_settings", pd.DataFrame(rows, columns=["key", "value"]))
 

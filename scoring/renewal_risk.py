@@ -1,8 +1,9 @@
 """Renewal risk: the probability that a contract is not renewed, with its backtest and reasons.
 
-Input is one row per contract from etl/marts/renewal_features.sql: event counts and history as
-of the contract's cutoff day (a fixed lead time before its end date). The model is a
-scikit-learn logistic regression on standardised numeric inputs and one-hot tier and segment.
+Input is one row per contract from etl/marts/renewal_features.sql: event counts, after-sales
+contacts and history as of the contract's cutoff day (a fixed lead time before its end date).
+The model is a scikit-learn logistic regression on standardised numeric inputs and one-hot tier
+and segment.
 The fallback rule is the event health score at the cutoff: risk = (100 - score) / 100.
 
 The event health score follows the member health score (docs/warehouse.md), restricted to
@@ -37,6 +38,7 @@ NUMERIC_FEATURES = (
     "log_messages",
     "log_contact_views",
     "log_ad_clicks",
+    "log_after_sales_contacts",
     "health_at_cutoff",
     "tenure_years",
     "prior_renewals",
@@ -53,6 +55,7 @@ REASON_OF_FEATURE = {
     "log_messages": "messages",
     "log_contact_views": "contact_views",
     "log_ad_clicks": "ad_clicks",
+    "log_after_sales_contacts": "after_sales_contacts",
     "health_at_cutoff": "health_score",
     "tenure_years": "tenure",
     "prior_renewals": "prior_renewals",
@@ -142,6 +145,7 @@ def model_inputs(features: pd.DataFrame) -> pd.DataFrame:
     inputs["log_messages"] = np.log1p(features["messages_recent"].astype(float))
     inputs["log_contact_views"] = np.log1p(features["contact_views_recent"].astype(float))
     inputs["log_ad_clicks"] = np.log1p(features["ad_clicks_recent"].astype(float))
+    inputs["log_after_sales_contacts"] = np.log1p(features["after_sales_contacts"].astype(float))
     inputs["health_at_cutoff"] = features["health_at_cutoff"].astype(float)
     inputs["tenure_years"] = features["tenure_days"].astype(float) / 365.0
     inputs["prior_renewals"] = features["prior_renewals"].astype(float)

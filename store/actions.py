@@ -1,13 +1,17 @@
 """Follow-up actions that after-sales staff record per member (contacted, offer made, ...).
 
 They live in the app database, not the warehouse, so a load never changes them. Each row
-names the member and, when recorded from the risk queue, the contract it was about.
+names the member and, when recorded from the risk queue, the contract it was about. A load
+reads the contact actions through `read_only_engine` and `contact_dates` for the risk model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
+import urllib.parse
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,6 +21,9 @@ from store import metadata
 logger = logging.getLogger(__name__)
 
 ACTION_CODES = ("contacted", "effect_report_sent", "offer_made", "renewed", "lost")
+# Actions that are contacts with the member. "renewed" and "lost" record the outcome of a
+# renewal, so counting them as contacts would feed the label into the risk model.
+CONTACT_ACTIONS = ("contacted", "effect_report_sent", "offer_made")
 MAX_NOTE = 2000
 
 renewal_actions = sa.Table(
@@ -104,3 +111,43 @@ def last_actions(engine: sa.Engine, member_ids: list[int]) -> pd.DataFrame:
     with engine.connect() as connection:
         rows = connection.execute(query.where(ranked.c.position == 1)).fetchall()
     return pd.DataFrame(rows, columns=["member_id", "action", "action_on", "note"])
+
+
+def read_only_engine(url: str) -> sa.Engine | None:
+    """Return an engine that reads the app database at `url`, or None if its SQLite file is missing.
+
+    Unlike `store.engine_for`, it creates no file and no table. A SQLite file is opened with
+    `mode=ro`, so SQLite itself rejects writes. A server database gets a plain engine, and
+    only the callers' statements keep it unchanged.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return sa.create_engine(parsed)
+
+    path = Path(parsed.database)
+    if not path.is_file():
+        return None
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    return sa.create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+    )
+
+
+def contact_dates(engine: sa.Engine) -> pd.DataFrame:
+    """Return member_id and action_on of every contact action, or no rows without the table.
+
+    Only CONTACT_ACTIONS count. An app database that no page has written to yet has no
+    renewal_actions table, which means no contacts.
+    """
+    columns = ["member_id", "action_on"]
+    if not sa.inspect(engine).has_table(renewal_actions.name):
+        return pd.DataFrame(columns=columns)
+
+    query = (
+        sa.select(renewal_actions.c.member_id, renewal_actions.c.action_on)
+        .where(renewal_actions.c.action.in_(CONTACT_ACTIONS))
+        .order_by(renewal_actions.c.member_id, renewal_actions.c.action_on)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=columns)

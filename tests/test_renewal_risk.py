@@ -2,7 +2,8 @@
 
 Hand-built history (as of 2026-11-30, lead time 60 days): contract 12 of member 1 runs
 2025-01-01..2025-12-31, so its cutoff day is 2025-11-01; its recent window is 2025-08-03..
-2025-10-31 and the one before it 2025-05-05..2025-08-02.
+2025-10-31 and the one before it 2025-05-05..2025-08-02, which is also its 180-day window of
+after-sales contacts.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ EVENTS = [
     ("inquiries", 3, "2025-09-15 10:00:00"),
     ("inquiries", 2, "2025-11-10 10:00:00"),
 ]
+# member_id, action_on: after-sales contacts as the app database returns them.
+CONTACTS = [
+    (1, "2025-05-04"),  # the day before the contact window
+    (1, "2025-05-05"),  # first day of the contact window
+    (1, "2025-10-31"),  # last day before the cutoff
+    (1, "2025-11-01"),  # the cutoff day: excluded
+    (1, "2025-12-01"),  # after the cutoff
+    (3, "2025-09-15"),
+]
 FEATURE_COLUMNS = [
     "cutoff",
     "inquiries_recent",
@@ -57,6 +67,7 @@ FEATURE_COLUMNS = [
     "messages_recent",
     "contact_views_recent",
     "ad_clicks_recent",
+    "after_sales_contacts",
     "prior_renewals",
     "tenure_days",
     "health_at_cutoff",
@@ -87,12 +98,15 @@ def history_database(contracts: list[tuple], events: list[tuple]) -> duckdb.Duck
     return con
 
 
-def features_of(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return feature_frame(con, SETTINGS, AS_OF, WEIGHTS).set_index("contract_id")
+def features_of(
+    con: duckdb.DuckDBPyConnection, contacts: list[tuple] | None = None
+) -> pd.DataFrame:
+    frame = pd.DataFrame(contacts or [], columns=["member_id", "action_on"])
+    return feature_frame(con, SETTINGS, AS_OF, WEIGHTS, frame).set_index("contract_id")
 
 
 def test_features_counted_by_hand() -> None:
-    features = features_of(history_database(CONTRACTS, EVENTS))
+    features = features_of(history_database(CONTRACTS, EVENTS), CONTACTS)
     row = features.loc[12]
 
     assert row["cutoff"] == dt.date(2025, 11, 1)
@@ -101,6 +115,7 @@ def test_features_counted_by_hand() -> None:
     assert row["inquiries_contract"] == 5  # 05-04 to 10-31, from the start on 2025-01-01
     assert row["contract_days"] == 304
     assert row["messages_recent"] == 1
+    assert row["after_sales_contacts"] == 2  # 05-05 and 10-31
     assert row["prior_renewals"] == 1  # 11 renewed by 12 on 2025-01-01; 13 comes later
     assert row["tenure_days"] == 670  # 2024-01-01 to 2025-11-01, 2024 a leap year
     # Peers in tier A with cutoff 2024-11-02..2025-11-01: 12 and 31 (1 inquiry, no message).
@@ -109,13 +124,14 @@ def test_features_counted_by_hand() -> None:
 
 
 def test_no_data_after_cutoff_leaks() -> None:
-    full = features_of(history_database(CONTRACTS, EVENTS))
+    full = features_of(history_database(CONTRACTS, EVENTS), CONTACTS)
     cutoff = full.loc[12, "cutoff"].isoformat()
 
-    # The same portal as it was on the cutoff day: later events and contracts removed.
+    # The same portal as it was on the cutoff day: later events, contracts and contacts removed.
     earlier_contracts = [c for c in CONTRACTS if c[3] < cutoff]
     earlier_events = [e for e in EVENTS if e[2] < cutoff]
-    truncated = features_of(history_database(earlier_contracts, earlier_events))
+    earlier_contacts = [c for c in CONTACTS if c[1] < cutoff]
+    truncated = features_of(history_database(earlier_contracts, earlier_events), earlier_contacts)
 
     # Without contract 13 the outcome (the label) changes; the features must not.
     assert full.loc[12, "outcome"] == "renewed"

@@ -3,12 +3,18 @@
 -- started before it are counted, so nothing from the cutoff day on enters a feature.
 -- Event windows: the 90 days before the cutoff ("recent"), the 90 days before those, and the
 -- contract's own days before the cutoff ("contract", at most 365 of them).
+-- After-sales contacts: the member's contact actions (renewal_contacts, a temporary table the
+-- mart builder fills from the app database) dated in the $contact_window_days days before the
+-- cutoff day.
+-- NOTE: a contact is placed by the date staff give it (action_on), not by when they recorded
+-- it, so one entered after the cutoff but dated before it still counts.
 with
 
 params as (
     select
         cast($as_of as date) as as_of,
-        cast($lead_days as integer) as lead_days
+        cast($lead_days as integer) as lead_days,
+        cast($contact_window_days as integer) as contact_window_days
 ),
 
 contract as (
@@ -24,6 +30,8 @@ contract as (
         r.decided_on,
         r.renewal_kind,
         least(r.end_date - params.lead_days, params.as_of) as cutoff,
+        least(r.end_date - params.lead_days, params.as_of)
+        - params.contact_window_days as contacts_from,
         greatest(
             r.start_date, least(r.end_date - params.lead_days, params.as_of) - 365
         ) as contract_from
@@ -72,6 +80,19 @@ event_counts as (
     group by contract.contract_id
 ),
 
+contact_counts as (
+    select
+        contract.contract_id,
+        count(*) as after_sales_contacts
+    from contract
+    inner join renewal_contacts as contact
+        on
+            contract.member_id = contact.member_id
+            and contract.contacts_from <= contact.action_on
+            and contract.cutoff > contact.action_on
+    group by contract.contract_id
+),
+
 history as (
     select
         contract.contract_id,
@@ -109,11 +130,13 @@ final as (
         coalesce(event_counts.contact_views_recent, 0) as contact_views_recent,
         coalesce(event_counts.ad_clicks_recent, 0) as ad_clicks_recent,
         coalesce(event_counts.inquiries_contract, 0) as inquiries_contract,
+        coalesce(contact_counts.after_sales_contacts, 0) as after_sales_contacts,
         greatest(contract.cutoff - contract.contract_from, 0) as contract_days,
         coalesce(history.prior_renewals, 0) as prior_renewals,
         coalesce(contract.cutoff - history.first_start_date, 0) as tenure_days
     from contract
     left join event_counts on contract.contract_id = event_counts.contract_id
+    left join contact_counts on contract.contract_id = contact_counts.contract_id
     left join history on contract.contract_id = history.contract_id
 )
 
