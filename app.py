@@ -2,12 +2,14 @@
 
 No page runs before login: require_viewer shows only the login form until a user signs in,
 and the navigation offers only the pages in dashboard/navigation.py PAGES that the role may
-open, so a page added there is covered without further code.
+open, so a page added there is covered without further code. A link opened before login
+(/member_detail?member=3) leads to its page once the user has signed in, when the role may
+open that page.
 """
 
 import streamlit as st
 
-from dashboard.auth import require_viewer
+from dashboard.auth import follow_link, require_viewer
 from dashboard.navigation import pages_for
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, t
 
@@ -21,8 +23,12 @@ st.sidebar.selectbox(
 )
 
 viewer = require_viewer()
-pages = [
-    st.Page(spec.file, title=t(spec.title_key), url_path=spec.url_path, default=spec.default)
+pages = {
+    spec.url_path: st.Page(
+        spec.file, title=t(spec.title_key), url_path=spec.url_path, default=spec.default
+    )
     for spec in pages_for(viewer.role)
-]
-st.navigation(pages).run()
+}
+page = st.navigation(list(pages.values()))
+follow_link(viewer, pages)
+page.run()

@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import streamlit as st
 
 import store
+from dashboard.navigation import LinkTarget, link_target, page_for_link, page_title_key
 from dashboard.session import LAST_ACTIVE_KEY, VIEWER_KEY, signed_in_viewer
 from dashboard.snapshot import SnapshotMissing, config_path
 from dashboard.users import DEMO_PASSWORD, config_value
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # A sentence for the login form after the app signed the user out (catalog key).
 SIGNED_OUT_REASON_KEY = "auth.signed_out_reason"
+# The LinkTarget of the URL a signed-out user opened, followed once after login.
+LINK_TARGET_KEY = "auth.link_target"
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,44 @@ def require_viewer() -> Viewer:
     settings = _settings_or_stop()
     viewer = _session_viewer(settings)
     if viewer is None:
+        remember_link()
         login_form(settings)
         st.stop()
     _account_box(viewer)
     return viewer
+
+
+def remember_link() -> None:
+    """Keep the page and query of the URL a signed-out user opened, for `follow_link`."""
+    target = link_target(st.context.url, st.query_params.to_dict())
+    if target is None:
+        st.session_state.pop(LINK_TARGET_KEY, None)
+    else:
+        st.session_state[LINK_TARGET_KEY] = target
+
+
+def follow_link(viewer: Viewer, pages: Mapping[str, Any]) -> None:
+    """Switch to the page a link named before login, if the viewer's role may open it.
+
+    `pages` maps each url_path to its st.Page; call this after st.navigation and before
+    running the page. A page the role may not open leaves the user on the page Streamlit
+    chose (the default page) with a warning that names the linked page.
+    """
+    target = st.session_state.pop(LINK_TARGET_KEY, None)
+    if not isinstance(target, LinkTarget):
+        return
+
+    spec = page_for_link(target, viewer.role)
+    if spec is None:
+        logger.info(
+            "User %s (role %s) followed a link to page %s, which the role may not open.",
+            viewer.username,
+            viewer.role,
+            target.url_path,
+        )
+        st.warning(t("auth.link_not_allowed", page=t(page_title_key(target.url_path))))
+        return
+    st.switch_page(pages[spec.url_path], query_params=target.query)
 
 
 def verified_viewer() -> Viewer:

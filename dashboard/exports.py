@@ -12,6 +12,13 @@ flushes every finished row to a temporary file. A query export (`write_query_csv
 rows (20,480), so no step keeps the whole result in memory. An xlsx worksheet has at most
 1,048,576 rows, so longer exports continue on further sheets ("data (2)", ...) instead of
 being cut.
+
+The finished file is not streamed to the browser. In Streamlit 1.67, st.download_button
+reads whatever its deferred callable returns into one bytes object (a returned file object
+is read whole by `convert_data_to_bytes_and_infer_mime`), and MemoryMediaFileStorage keeps
+those bytes until its cleanup deletes them, at the second script run after the click (in any
+session). So each export costs one copy of the finished file in server memory until then,
+while writing it goes through disk, chunk by chunk.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from numbers import Integral, Real
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +50,8 @@ MAX_SHEET_NAME = 31
 MAX_SHEET_ROWS = 1_048_576
 # DuckDB vectors (2048 rows each) per chunk of a query export: 20,480 rows.
 CHUNK_VECTORS = 10
+# Sort columns a caller may name in `order_by`: lower-case identifiers, quoted in the SQL too.
+ORDER_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 XLSX_OPTIONS = {
     "constant_memory": True,
     "strings_to_numbers": False,
@@ -131,15 +142,19 @@ def query_chunks(
     name: str,
     params: dict[str, Any],
     viewer: Viewer,
+    order_by: Sequence[tuple[str, bool]] = (),
 ) -> tuple[list[str], Iterator[pd.DataFrame]]:
     """Run query `name` restricted to `viewer`; return its columns and a chunk iterator.
 
-    The cursor closes when the iterator is exhausted or garbage-collected.
+    `order_by` pairs (column, ascending) sort the query's result again, nulls last, before
+    the query's own order, which then only breaks ties (see `ordered_sql`). The iterator
+    yields at least one chunk, empty but typed when the query has no rows. The cursor closes
+    when the iterator is exhausted or garbage-collected.
     """
     cursor = con.cursor()
     try:
         restrict(cursor, viewer)
-        cursor.execute(query_text(name), params)
+        cursor.execute(ordered_sql(query_text(name), order_by), params)
         columns = [column[0] for column in cursor.description]
     except BaseException:
         cursor.close()
@@ -147,8 +162,43 @@ def query_chunks(
     return columns, _chunks(cursor)
 
 
+def ordered_sql(sql: str, order_by: Sequence[tuple[str, bool]]) -> str:
+    """Wrap `sql` so that its rows are sorted by `order_by`, nulls last.
+
+    Raise ValueError for a column name that is not a plain identifier. DuckDB does not keep
+    a subquery's order, so callers list every column that decides the order, including the
+    query's own tie-breakers.
+    """
+    if not order_by:
+        return sql
+    terms = []
+    for column, ascending in order_by:
+        if not ORDER_COLUMN.fullmatch(column):
+            raise ValueError(
+                f"Invalid sort column {column!r}; use a result column name of lower-case "
+                "letters, digits and underscores."
+            )
+        terms.append(f'"{column}" {"asc" if ascending else "desc"} nulls last')
+    return f"select * from (\n{sql}\n) as sorted_rows order by {', '.join(terms)}"
+
+
+def transform_chunks(
+    chunks: Iterator[pd.DataFrame], transform: Callable[[pd.DataFrame], pd.DataFrame]
+) -> tuple[list[str], Iterator[pd.DataFrame]]:
+    """Apply `transform` to every chunk; return the transformed columns and chunks.
+
+    The header comes from the first chunk's transform, which is why `query_chunks` yields
+    a typed empty chunk for a query without rows. `transform` runs outside the Streamlit
+    script run (see dashboard/widgets.py), so it must take its language as an argument.
+    """
+    first = transform(next(chunks))
+    return list(first.columns), chain([first], (transform(chunk) for chunk in chunks))
+
+
 def _chunks(cursor: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
     try:
+        # The first chunk is yielded even when empty, so callers see the typed columns.
+        yield cursor.fetch_df_chunk(CHUNK_VECTORS)
         while True:
             chunk = cursor.fetch_df_chunk(CHUNK_VECTORS)
             if chunk.empty:

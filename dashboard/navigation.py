@@ -2,12 +2,15 @@
 
 app.py builds the navigation from PAGES; each new page adds one entry here. Page files live
 in views/, not pages/: Streamlit serves a `pages/` folder beside the entry script by file name
-without running app.py, which would skip the language switch and the login form.
+without running app.py, which would skip the language switch and the login form. A link to a
+page opened before login is kept as a LinkTarget (dashboard/auth.py) and followed after it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from queries.access import ROLES
 
@@ -51,5 +54,37 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class LinkTarget:
+    """The page and query parameters of a link opened before login."""
+
+    url_path: str
+    query: dict[str, str] = field(default_factory=dict)
+
+
 def pages_for(role: str) -> tuple[PageSpec, ...]:
     return tuple(page for page in PAGES if role in page.roles)
+
+
+def link_target(url: str | None, query: Mapping[str, str]) -> LinkTarget | None:
+    """Return the page a browser URL names, with its query, or None for no known page.
+
+    The page is the URL path's last segment, so a base path (server.baseUrlPath) before it
+    does not matter. `url` is st.context.url, which leaves out the query string.
+    """
+    if not url:
+        return None
+    segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    if segment not in {page.url_path for page in PAGES}:
+        return None
+    return LinkTarget(segment, {str(name): str(value) for name, value in query.items()})
+
+
+def page_for_link(target: LinkTarget, role: str) -> PageSpec | None:
+    """Return the page of `target` if `role` may open it, else None."""
+    return next((page for page in pages_for(role) if page.url_path == target.url_path), None)
+
+
+def page_title_key(url_path: str) -> str:
+    """Return the catalog key of the title of the page at `url_path`."""
+    return next(page.title_key for page in PAGES if page.url_path == url_path)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import sqlalchemy as sa
 
 from dashboard.formatting import is_missing, split_codes
+from dashboard.renewals_actions import with_last_contact
 from dashboard.tables import DETAIL_PAGE_PATH
 from i18n import label, translate
 
@@ -185,6 +187,8 @@ def queue_table(queue: pd.DataFrame, language: str) -> pd.DataFrame:
         {
             translate(language, "col.member_id"): queue["member_id"].to_numpy(),
             translate(language, "col.company"): queue["company_name"].to_numpy(),
+            # A member can have two overlapping contracts in the queue, told apart by contract ID.
+            translate(language, "risk.col.contract_id"): queue["contract_id"].to_numpy(),
             translate(language, "col.tier"): queue["tier"].to_numpy(),
             translate(language, "renewals.col.end_date"): pd.to_datetime(queue["end_date"]).dt.date,
             translate(language, "risk.col.days_left"): queue["days_left"].to_numpy(),
@@ -204,6 +208,16 @@ def queue_table(queue: pd.DataFrame, language: str) -> pd.DataFrame:
             translate(language, "risk.col.last_contact"): last_contact,
         }
     )
+
+
+def queue_table_with_contacts(
+    queue: pd.DataFrame, engine: sa.Engine, language: str
+) -> pd.DataFrame:
+    """Build queue_table for risk_queue rows, their last contact read from the app database.
+
+    The streamed export applies it to each chunk, so it reads only that chunk's members.
+    """
+    return queue_table(with_last_contact(queue, engine), language)
 
 
 def backtest_table(backtest: pd.DataFrame, language: str) -> pd.DataFrame:

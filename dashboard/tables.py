@@ -24,6 +24,21 @@ HEALTH_SORTS: dict[str, tuple[list[str], list[bool]]] = {
     "company": (["company_name"], [True]),
 }
 
+# The order member_health_list.sql itself returns; it breaks the ties of every sort choice.
+HEALTH_BASE_ORDER = [("health_score", True), ("company_name", True), ("member_id", True)]
+
+
+def health_order(sort_key: str) -> list[tuple[str, bool]]:
+    """Return (column, ascending) pairs that sort in SQL as sort_health does in pandas.
+
+    sort_health is a stable sort of the query's order, so the query's order follows the
+    chosen columns as tie-breakers; nulls go last in both.
+    """
+    if sort_key not in HEALTH_SORTS:
+        raise ValueError(f"Unknown sort {sort_key!r}; use one of {', '.join(HEALTH_SORTS)}.")
+    columns, ascending = HEALTH_SORTS[sort_key]
+    return [*zip(columns, ascending, strict=True), *HEALTH_BASE_ORDER]
+
 
 def sort_health(health: pd.DataFrame, sort_key: str) -> pd.DataFrame:
     """Sort the health list by a HEALTH_SORTS key; members without a score go last."""

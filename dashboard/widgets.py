@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from dashboard.session import current_viewer
 from dashboard.snapshot import Snapshot
 from i18n import t
 from queries.access import Viewer
+from store import users
 from store.audit import record_export
+
+logger = logging.getLogger(__name__)
+
+# A per-chunk transform of a streamed export: query rows in, the rows of the shown table out.
+ChunkTransform = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def page_header(title_key: str, snapshot: Snapshot | None = None) -> None:
@@ -70,20 +77,37 @@ def export_query_buttons(
     key: str,
     *,
     headers: dict[str, str] | None = None,
+    transform: ChunkTransform | None = None,
+    order_by: Sequence[tuple[str, bool]] = (),
+    filters: dict[str, Any] | None = None,
 ) -> None:
     """Offer query `name` as xlsx and CSV downloads streamed from the snapshot in chunks.
 
-    For tables too large to hold: nothing is read until the click, then rows go from a
-    DuckDB cursor to the file chunk by chunk. `headers` renames result columns.
+    For tables that grow with the portal: nothing is read until the click, then rows go
+    from a DuckDB cursor, restricted to the viewer, to the file chunk by chunk. `transform`
+    turns each chunk into the table the page shows (labels, formats, localized headers);
+    pass the same function the page uses, with the language bound, because it runs in
+    Streamlit's download thread where the session's language cannot be read. `headers`
+    then renames columns, `order_by` re-sorts (see exports.ordered_sql), and `filters`
+    goes into the audit (default: the page's filter widgets, as for export_buttons).
+    The click reads the snapshot file the page ran on, so the export matches the page even
+    after a new load. If later loads have pruned that file (warehouse.keep_snapshots) and no
+    connection in the process still holds it open, the click fails until the page reloads.
     """
     viewer = current_viewer()
 
     def rows() -> tuple[list[str], Iterator[pd.DataFrame]]:
         con = duckdb.connect(str(snapshot.path), read_only=True)
-        columns, chunks = exports.query_chunks(con, name, params, viewer)
+        try:
+            columns, chunks = exports.query_chunks(con, name, params, viewer, order_by)
+            if transform is not None:
+                columns, chunks = exports.transform_chunks(chunks, transform)
+        except BaseException:
+            con.close()
+            raise
         return [(headers or {}).get(c, c) for c in columns], _closing(chunks, con)
 
-    _download_pair(file_stem, key, dict(params), rows)
+    _download_pair(file_stem, key, filters, rows)
 
 
 def _download_pair(
@@ -132,9 +156,11 @@ def build_export(
     """Write the export through a temporary file, record it, and return the file's bytes.
 
     Streamlit calls this on the click, in another thread. Writing goes chunk by chunk to
-    disk; Streamlit accepts only bytes, text or in-memory buffers back, so the finished file
-    is read once and held by Streamlit while it is downloaded.
+    disk. Returning an open file instead of bytes would save nothing: Streamlit 1.67 reads
+    a returned file whole into bytes and keeps them in memory while the file can be
+    downloaded (see dashboard/exports.py). Bytes let the temporary file be deleted at once.
     """
+    check_account(audit)
     with tempfile.TemporaryFile() as handle:
         columns, chunks = rows()
         if file_format == "csv":
@@ -146,6 +172,31 @@ def build_export(
         )
         handle.seek(0)
         return handle.read()
+
+
+class ExportRejected(PermissionError):
+    """The account that rendered the export button was disabled or changed before the click."""
+
+
+def check_account(audit: ExportAudit) -> None:
+    """Raise ExportRejected unless the user's account is as it was when the page ran.
+
+    The page's rows were chosen for that role and staff name, and the click comes later in
+    another thread, so a disabled account or a changed role must not get the file.
+    """
+    user = users.get_user(audit.engine, audit.viewer.username)
+    if user is not None and not user.disabled and user.viewer() == audit.viewer:
+        return
+    logger.warning(
+        "Export %s rejected: user %s was disabled, deleted or given another role after the "
+        "page ran.",
+        audit.export_name,
+        audit.viewer.username,
+    )
+    raise ExportRejected(
+        f"User {audit.viewer.username!r} is disabled, deleted or has another role now; "
+        "reload the page to export."
+    )
 
 
 def page_filters(key: str) -> dict[str, Any]:

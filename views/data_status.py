@@ -1,12 +1,14 @@
 """数据状态: the last load, each source's rows, rejected rows by reason, and freshness."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import charts, tables
 from dashboard.formatting import format_date, format_number, format_timestamp
 from dashboard.freshness import STALE_DAYS, clock, is_stale
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import export_buttons, page_header
+from dashboard.widgets import export_buttons, export_query_buttons, page_header
 from i18n import current_language, label, t
 
 REJECTED_SAMPLE_ROWS = 100
@@ -66,14 +68,28 @@ if rejected.empty:
     st.info(t("status.rejected_empty"))
 else:
     rejected_table = tables.rejected_rows_table(rejected, language)
+    st.caption(t("status.rejected_export_note", count=REJECTED_SAMPLE_ROWS))
     st.dataframe(rejected_table, hide_index=True, placeholder=t("value.missing"))
-    export_buttons(rejected_table, "rejected_rows", key="status.rejected")
+    export_query_buttons(
+        snapshot,
+        "rejected_rows",
+        {},
+        "rejected_rows",
+        key="status.rejected",
+        transform=partial(tables.rejected_rows_table, language=language),
+    )
 
 st.subheader(t("status.bots_title"))
 bots = snapshot.query("bot_hits_summary")
 if bots.empty:
     st.info(t("status.bots_empty"))
 else:
-    bots_table = tables.bots_table(bots, language)
-    st.dataframe(bots_table, hide_index=True)
-    export_buttons(bots_table, "bot_hits", key="status.bots")
+    st.dataframe(tables.bots_table(bots, language), hide_index=True)
+    export_query_buttons(
+        snapshot,
+        "bot_hits_summary",
+        {},
+        "bot_hits",
+        key="status.bots",
+        transform=partial(tables.bots_table, language=language),
+    )

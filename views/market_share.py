@@ -1,12 +1,20 @@
 """行业占有率: per segment, companies known, registered and paying, penetration and revenue."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import market_charts, market_tables
 from dashboard.formatting import format_cny
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import choice_filter, export_buttons, labelled_select, page_header
+from dashboard.widgets import (
+    choice_filter,
+    export_buttons,
+    export_query_buttons,
+    labelled_select,
+    page_header,
+)
 from i18n import current_language, t
 
 language = current_language()
@@ -75,22 +83,29 @@ with drill_columns[1]:
         {code: t(f"market.group.{code}") for code in market_tables.COMPANY_GROUPS},
         key="market.drill_group",
     )
-companies = snapshot.query(
-    "market_segment_companies",
-    segment=segment,
-    company_group=group,
-    big_capital=big_capital,
-    big_staff=big_staff,
-)
+drill_params = {
+    "segment": segment,
+    "company_group": group,
+    "big_capital": big_capital,
+    "big_staff": big_staff,
+}
+companies = snapshot.query("market_segment_companies", **drill_params)
 st.caption(t("market.drill_count", count=len(companies)))
 company_table = market_tables.companies_table(companies, language)
 st.dataframe(company_table, hide_index=True, placeholder=t("value.missing"), key="market.drill")
-export_buttons(company_table, "market_companies", key="market.drill_export")
+export_query_buttons(
+    snapshot,
+    "market_segment_companies",
+    drill_params,
+    "market_companies",
+    key="market.drill_export",
+    transform=partial(market_tables.companies_table, language=language),
+    filters={"segment": segment, "company_group": group},
+)
 
 st.subheader(t("market.targets_heading"))
-targets = snapshot.query(
-    "market_big_targets", segment=segment, big_capital=big_capital, big_staff=big_staff
-)
+target_params = {"segment": segment, "big_capital": big_capital, "big_staff": big_staff}
+targets = snapshot.query("market_big_targets", **target_params)
 if targets.empty:
     st.info(t("market.targets_empty"))
 else:
@@ -100,7 +115,15 @@ else:
     st.dataframe(
         target_table, hide_index=True, placeholder=t("value.missing"), key="market.targets"
     )
-    export_buttons(target_table, "big_company_targets", key="market.targets_export")
+    export_query_buttons(
+        snapshot,
+        "market_big_targets",
+        target_params,
+        "big_company_targets",
+        key="market.targets_export",
+        transform=partial(market_tables.targets_table, language=language),
+        filters={"segment": segment},
+    )
 
 st.subheader(t("market.review_heading"))
 review = snapshot.query("market_review")
@@ -110,4 +133,11 @@ else:
     st.caption(t("market.review_caption"))
     review_table = market_tables.review_table(review, language)
     st.dataframe(review_table, hide_index=True, placeholder=t("value.missing"), key="market.review")
-    export_buttons(review_table, "universe_review", key="market.review_export")
+    export_query_buttons(
+        snapshot,
+        "market_review",
+        {},
+        "universe_review",
+        key="market.review_export",
+        transform=partial(market_tables.review_table, language=language),
+    )

@@ -1,5 +1,7 @@
 """商铺详情: one member's daily metrics, traffic sources, peer comparison and contracts."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import charts, tables
@@ -7,10 +9,13 @@ from dashboard.formatting import format_date, format_number, is_missing
 from dashboard.members import member_options, requested_member
 from dashboard.renewals_actions import show_action_timeline
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import export_buttons, page_header
+from dashboard.widgets import export_buttons, export_query_buttons, page_header
 from i18n import current_language, label, t
 
 KEYWORD_ROWS = 10
+# The export passes BIGINT's maximum as max_rows to member_top_keywords.sql, which ranks every
+# keyword, so the file contains all keywords in the order of the table's first KEYWORD_ROWS.
+ALL_KEYWORDS = 2**63 - 1
 
 language = current_language()
 snapshot = require_snapshot()
@@ -108,8 +113,17 @@ keywords = snapshot.query("member_top_keywords", member_id=member_id, max_rows=K
 if keywords.empty:
     st.info(t("detail.keywords_empty"))
 else:
-    keywords_table = tables.keywords_table(keywords, language)
-    st.dataframe(keywords_table, hide_index=True)
-    export_buttons(keywords_table, f"keywords_{member_id}", key="detail.keywords")
+    if len(keywords) == KEYWORD_ROWS:
+        st.caption(t("detail.keywords_export_note", count=KEYWORD_ROWS))
+    st.dataframe(tables.keywords_table(keywords, language), hide_index=True)
+    export_query_buttons(
+        snapshot,
+        "member_top_keywords",
+        {"member_id": member_id, "max_rows": ALL_KEYWORDS},
+        f"keywords_{member_id}",
+        key="detail.keywords",
+        transform=partial(tables.keywords_table, language=language),
+        filters={"member_id": member_id},
+    )
 
 show_action_timeline(member_id)

@@ -1,10 +1,18 @@
 """会员健康度: every paid member's window metrics, health score, band and reasons."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import charts, tables
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import choice_filter, export_buttons, labelled_select, page_header
+from dashboard.widgets import (
+    choice_filter,
+    export_buttons,
+    export_query_buttons,
+    labelled_select,
+    page_header,
+)
 from i18n import current_language, label, t
 
 language = current_language()
@@ -69,7 +77,16 @@ else:
     chosen = tables.selected_member(table, event.selection.rows, language)
     if chosen is not None:
         st.switch_page("views/member_detail.py", query_params={"member": str(chosen)})
-    export_buttons(table, "member_health", key="health.export")
+    export_query_buttons(
+        snapshot,
+        "member_health_list",
+        filters,
+        "member_health",
+        key="health.export",
+        transform=partial(tables.health_table, language=language),
+        order_by=tables.health_order(sort_key),
+        filters={**filters, "sort": sort_key},
+    )
     st.plotly_chart(charts.band_bar(counts, language), key="health.bands")
 
 st.subheader(t("health.settings_heading"))

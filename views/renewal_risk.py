@@ -1,12 +1,14 @@
 """续费风险: the after-sales call list, sorted by expected revenue at risk, and the backtest."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import renewals_actions, renewals_charts, renewals_tables
 from dashboard.formatting import format_cny, format_date
 from dashboard.session import current_viewer
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import choice_filter, export_buttons, page_header
+from dashboard.widgets import choice_filter, export_buttons, export_query_buttons, page_header
 from i18n import current_language, t
 
 # Tables a load of this version publishes; older snapshots have none of them.
@@ -66,7 +68,16 @@ else:
     queue = renewals_actions.with_last_contact(queue, engine)
     table = renewals_tables.queue_table(queue, language)
     st.dataframe(table, hide_index=True, key="risk.queue")
-    export_buttons(table, "renewal_risk_queue", key="risk.export")
+    export_query_buttons(
+        snapshot,
+        "risk_queue",
+        {"days": int(days), "owner": owner},
+        "renewal_risk_queue",
+        key="risk.export",
+        transform=partial(
+            renewals_tables.queue_table_with_contacts, engine=engine, language=language
+        ),
+    )
 
     st.subheader(t("action.form_title"))
     renewals_actions.action_form(queue, engine, key="risk.action")
@@ -93,4 +104,6 @@ else:
     st.plotly_chart(
         renewals_charts.calibration_chart(calibration, language), key="risk.calibration"
     )
-    st.dataframe(renewals_tables.calibration_view(calibration, language), hide_index=True)
+    calibration_table = renewals_tables.calibration_view(calibration, language)
+    st.dataframe(calibration_table, hide_index=True)
+    export_buttons(calibration_table, "risk_calibration", key="risk.calibration_export")

@@ -1,12 +1,14 @@
 """续费分析: renewal rates by count and amount, the coming renewals and revenue concentration."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import renewals_charts, renewals_tables
 from dashboard.formatting import format_cny
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import export_buttons, labelled_select, page_header
+from dashboard.widgets import export_buttons, export_query_buttons, labelled_select, page_header
 from i18n import current_language, t
 
 DUE_MONTHS = 3
@@ -123,7 +125,14 @@ else:
     )
     due_table = renewals_tables.due_next_table(due, language)
     st.dataframe(due_table, hide_index=True)
-    export_buttons(due_table, "renewals_due", key="renewals.due")
+    export_query_buttons(
+        snapshot,
+        "renewal_due_next",
+        {"months": DUE_MONTHS},
+        "renewals_due",
+        key="renewals.due",
+        transform=partial(renewals_tables.due_next_table, language=language),
+    )
 
 st.subheader(t("renewals.concentration_title"))
 revenue = snapshot.query("renewal_concentration")

@@ -1,12 +1,14 @@
 """销售管理: targets against signed amounts, follow-ups, calls and shop-opening times."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import sales_charts, sales_tables
 from dashboard.formatting import format_cny
 from dashboard.snapshot import require_snapshot
-from dashboard.widgets import export_buttons, labelled_select, page_header
+from dashboard.widgets import export_buttons, export_query_buttons, labelled_select, page_header
 from i18n import current_language, t
 
 language = current_language()
@@ -84,7 +86,8 @@ if not performance.empty:
 
 # --- calls ----------------------------------------------------------------------------------
 st.subheader(t("sales.calls_heading"))
-calls = snapshot.query("sales_calls", period_start=period_start, period_end=period_end)
+call_params = {"period_start": period_start, "period_end": period_end}
+calls = snapshot.query("sales_calls", **call_params)
 if calls.empty:
     st.info(t("sales.calls_empty"))
 else:
@@ -102,7 +105,15 @@ else:
         axis=1,
     )
     st.dataframe(styled, hide_index=True, key="sales.calls")
-    export_buttons(calls_table, "sales_calls", key="sales.calls_export")
+    export_query_buttons(
+        snapshot,
+        "sales_calls",
+        call_params,
+        "sales_calls",
+        key="sales.calls_export",
+        transform=partial(sales_tables.calls_table, language=language),
+        filters={"period": period, **call_params},
+    )
 
 # --- follow-ups -----------------------------------------------------------------------------
 st.subheader(t("sales.followups_heading"))
@@ -142,9 +153,15 @@ stale = snapshot.query("sales_stale_prospects", stale_days=stale_days)
 if stale.empty:
     st.info(t("sales.stale_empty"))
 else:
-    stale_table = sales_tables.stale_table(stale, language)
-    st.dataframe(stale_table, hide_index=True, key="sales.stale")
-    export_buttons(stale_table, "stale_prospects", key="sales.stale_export")
+    st.dataframe(sales_tables.stale_table(stale, language), hide_index=True, key="sales.stale")
+    export_query_buttons(
+        snapshot,
+        "sales_stale_prospects",
+        {"stale_days": stale_days},
+        "stale_prospects",
+        key="sales.stale_export",
+        transform=partial(sales_tables.stale_table, language=language),
+    )
 
 # --- shop opening ---------------------------------------------------------------------------
 st.subheader(t("sales.opening_heading"))
@@ -155,6 +172,7 @@ if months.empty:
 else:
     months_table = sales_tables.opening_months_table(months, language)
     st.dataframe(months_table, hide_index=True, placeholder=t("value.missing"), key="sales.open")
+    export_buttons(months_table, "shop_opening_months", key="sales.open_export")
     st.markdown(f"**{t('sales.opening_late_heading')}**")
     late = snapshot.query("sales_shop_openings_late")
     if late.empty:
@@ -162,4 +180,11 @@ else:
     else:
         late_table = sales_tables.late_openings_table(late, language)
         st.dataframe(late_table, hide_index=True, placeholder=t("value.missing"), key="sales.late")
-        export_buttons(late_table, "shop_openings_late", key="sales.late_export")
+        export_query_buttons(
+            snapshot,
+            "sales_shop_openings_late",
+            {},
+            "shop_openings_late",
+            key="sales.late_export",
+            transform=partial(sales_tables.late_openings_table, language=language),
+        )
