@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.auth import auth_settings
 from dashboard.session import current_viewer
+from dashboard.widgets import export_buttons
 from i18n import current_language, label, t, translate
 from store import actions
 
@@ -86,4 +87,6 @@ def show_action_timeline(member_id: int) -> None:
     if history.empty:
         st.caption(t("action.timeline_empty"))
         return
-    st.dataframe(timeline_table(history, current_language()), hide_index=True, key=TIMELINE_KEY)
+    timeline = timeline_table(history, current_language())
+    st.dataframe(timeline, hide_index=True, key=TIMELINE_KEY)
+    export_buttons(timeline, f"actions_{member_id}", key="detail.actions")

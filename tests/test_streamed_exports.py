@@ -466,3 +466,41 @@ def test_export_rejected_after_account_change(published, clicks, change):
     with pytest.raises(MediaFileStorageError, match="reload the page to export"):
         download(at, "health.export.csv")
     assert list_exports(engine).empty
+
+
+def test_action_timeline_exports(published, clicks):
+    # Two actions of member 2, newest first on the page and in the file.
+    for day, action, note in (
+        (dt.date(2026, 3, 2), "contacted", "=1+1"),
+        (dt.date(2026, 3, 9), "offer_made", "九折"),
+    ):
+        actions.record_action(
+            app_engine(),
+            member_id=2,
+            action=action,
+            action_on=day,
+            recorded_by="director",
+            note=note,
+        )
+    at = open_page("views/member_detail.py", member="2")
+    timeline = at.dataframe[-1].value
+    rows = csv_rows(download(at, "detail.actions.csv"))
+
+    assert rows[0] == list(timeline.columns)
+    assert rows[1:] == as_csv_text(timeline)
+    assert len(rows) == 3
+    # A note that starts like a formula is written as text.
+    assert "'=1+1" in rows[2]
+    assert last_audit()["row_count"] == 2
+
+
+def test_users_table_exports(published, clicks):
+    ensure_user("sales_rep", "王芳", username="wang")
+    at = open_page("views/users.py", role="admin")
+    shown = at.dataframe[0].value
+    rows = xlsx_rows(download(at, "users.export.xlsx"))
+
+    assert rows[0] == ["用户名", "角色", "员工姓名", "状态", "锁定至 (UTC)"]
+    assert [row[:2] for row in rows[1:]] == [["admin", "管理员"], ["wang", "销售"]]
+    assert len(rows) - 1 == len(shown)
+    assert last_audit()["row_count"] == 2

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard.auth import auth_settings
 from dashboard.session import current_viewer
-from dashboard.widgets import labelled_select, page_header
+from dashboard.widgets import export_buttons, labelled_select, page_header
 from i18n import t
 from queries.access import OWNER_COLUMN, ROLES
 from store import users
@@ -32,22 +32,19 @@ def show_outcome(action, message: str) -> None:
 
 
 all_users = users.list_users(engine)
-st.dataframe(
-    pd.DataFrame(
-        {
-            t("users.col.username"): [u.username for u in all_users],
-            t("users.col.role"): [role_labels[u.role] for u in all_users],
-            t("users.col.staff_name"): [u.staff_name for u in all_users],
-            t("users.col.status"): [
-                t("users.status.disabled" if u.disabled else "users.status.active")
-                for u in all_users
-            ],
-            t("users.col.locked_until"): [u.locked_until for u in all_users],
-        }
-    ),
-    hide_index=True,
-    placeholder="",
+users_table = pd.DataFrame(
+    {
+        t("users.col.username"): [u.username for u in all_users],
+        t("users.col.role"): [role_labels[u.role] for u in all_users],
+        t("users.col.staff_name"): [u.staff_name for u in all_users],
+        t("users.col.status"): [
+            t("users.status.disabled" if u.disabled else "users.status.active") for u in all_users
+        ],
+        t("users.col.locked_until"): [u.locked_until for u in all_users],
+    }
 )
+st.dataframe(users_table, hide_index=True, placeholder="")
+export_buttons(users_table, "users", key="users.export")
 st.caption(t("users.staff_name_help", columns=", ".join(OWNER_COLUMN.values())))
 
 st.subheader(t("users.add_title"))
