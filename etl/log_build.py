@@ -50,7 +50,9 @@ CLASSIFY = """
 create or replace temp table _log_lines as
 with
 
-lines as (
+-- Not materialized: each use reads only its columns of the chunks, which measured about a
+-- quarter less CPU than one materialized copy of all lines.
+lines as not materialized (
     select c.file, r.*
     from read_parquet($rows, filename = true) as r
     inner join _log_chunks as c on r.filename = c.rows_path
