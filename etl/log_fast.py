@@ -66,26 +66,27 @@ def supports(fmt) -> bool:
     )
 
 
-# Checks on the parts `f` of a fast line split at its quotes, for the built-in formats. Fast
-# lines are printable ASCII without backslashes and end with a newline, so \s is a space or
-# that newline. The checks are stricter than the formats' patterns (no brackets in the head's
-# first fields, no ", " list as the client): a line they refuse takes the Python path, which
-# parses it by the full pattern.
-HEAD_CLF = r"[^\s,\[\]]+(?:,[^\s,\[\]]+)* [^\s\[\]]* [^\s\[\]]* \[[^\s\[\]]+ [+-]\d{4}\] "
-HEAD_VHOST = r"[^\s:\[\]]+:(?:\d+|-) " + HEAD_CLF
-STATUS_BYTES = r" (?:\d{3}|-) \S*"
+# Checks that a fast line has a built-in format, for the line and its parts `f` split at
+# quotes. Fast lines are printable ASCII without backslashes and end with a newline, so \s is
+# a space or that newline. One pattern covers the line up to the referrer's opening quote; no
+# class in it matches a quote, so its quotes are the line's first three and the parts agree.
+# The checks are stricter than the formats' patterns (no brackets in the head's first fields,
+# no ", " list as the client): a line they refuse takes the Python path, which parses it by
+# the full pattern.
+HEAD_CLF = r'[^\s",\[\]]+(?:,[^\s",\[\]]+)* [^\s"\[\]]* [^\s"\[\]]* \[[^\s"\[\]]+ [+-]\d{4}\] '
+HEAD_VHOST = r'[^\s":\[\]]+:(?:\d+|-) ' + HEAD_CLF
+# The request as REQUEST_PATTERN takes it, then status and bytes.
+REQUEST_STATUS = r'"[A-Za-z]+ /[^ ?#"]*(?:\?[^ #"]*)?(?: HTTP/[0-9.]+)? *" (?:\d{3}|-) [^\s"]*'
 # After the agent's closing quote: nothing, or whitespace and anything.
 COMBINED_TAIL = (
-    f"regexp_full_match(f[3], '{STATUS_BYTES} ') and f[5] = ' ' and len(f) >= 7"
-    " and (len(f) = 7 and f[7] = '' or regexp_matches(f[7], '^\\s'))"
+    "f[5] = ' ' and len(f) >= 7 and (len(f) = 7 and f[7] = '' or left(f[7], 1) in (' ', chr(10)))"
 )
 QUOTE_SPLIT_CHECKS = {
-    "combined": f"regexp_full_match(f[1], '{HEAD_CLF}') and {COMBINED_TAIL}",
-    "vhost_combined": f"regexp_full_match(f[1], '{HEAD_VHOST}') and {COMBINED_TAIL}",
-    "common": (
-        f"regexp_full_match(f[1], '{HEAD_CLF}') and len(f) = 3"
-        f" and regexp_full_match(f[3], '{STATUS_BYTES}\\s*')"
+    "combined": f"regexp_matches(line, '^{HEAD_CLF}{REQUEST_STATUS} \"') and {COMBINED_TAIL}",
+    "vhost_combined": (
+        f"regexp_matches(line, '^{HEAD_VHOST}{REQUEST_STATUS} \"') and {COMBINED_TAIL}"
     ),
+    "common": f"regexp_full_match(line, '{HEAD_CLF}{REQUEST_STATUS}\\s*')",
 }
 
 
@@ -145,6 +146,7 @@ class FastParser:
         self.fields["time"] = f"f[{position['time_clf']}]"
         self.fields["request"] = f"f[{position['request']}]"
         self.condition = f"len(f) = {len(roles)}"
+        self.request_check = f"regexp_matches(request, {sql_text(REQUEST_PATTERN)})"
         builtin = next((n for n, text in BUILTIN_FORMATS.items() if text == fmt.text), None)
         if builtin is not None:
             self._split_by_quotes(builtin)
@@ -159,6 +161,7 @@ class FastParser:
         """
         self.extract = "string_split(line, '\"')"
         self.condition = quote_split_condition(name)
+        self.request_check = "true"  # the condition checked the request too
         vhost = name == "vhost_combined"
         self.fields = {
             "time": "split_part(split_part(f[1], '[', 2), ']', 1)",
@@ -270,7 +273,7 @@ class FastParser:
             requests as (
                 select *, split_part(request, ' ', 2) as target
                 from fields
-                where regexp_matches(request, {sql_text(REQUEST_PATTERN)})
+                where {self.request_check}
             )
 
             select line_no, time, client, forwarded_for, status, referrer, agent, host,
