@@ -10,9 +10,11 @@ open that page.
 import streamlit as st
 
 from dashboard.auth import follow_link, require_viewer
+from dashboard.logs import configure_logging
 from dashboard.navigation import pages_for
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, t
 
+configure_logging()
 st.set_page_config(layout="wide")
 
 if LANGUAGE_KEY not in st.session_state:

@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 import store
 from dashboard.navigation import LinkTarget, link_target, page_for_link, page_title_key
@@ -28,7 +29,8 @@ from dashboard.session import LAST_ACTIVE_KEY, VIEWER_KEY, signed_in_viewer
 from dashboard.snapshot import SnapshotMissing, config_path
 from dashboard.users import DEMO_PASSWORD, config_value
 from etl.config import ENV_APP_DATABASE_URL, load_config
-from etl.errors import ConfigError
+from etl.errors import ConfigError, DatabaseUrlError
+from etl.portal_db import database_setting, masked_url, redact_url_secrets
 from i18n import t
 from queries.access import Viewer
 from store import users
@@ -48,9 +50,11 @@ class AuthSettings:
     idle_seconds: int
     max_failures: int
     lockout: dt.timedelta
+    # Where database_url came from: the config key or the secret / environment variable.
+    database_setting: str = "app.database_url"
 
     def engine(self) -> sa.Engine:
-        return store.engine_for(self.database_url)
+        return store.engine_for(self.database_url, self.database_setting)
 
 
 def auth_settings() -> AuthSettings:
@@ -64,8 +68,14 @@ def auth_settings() -> AuthSettings:
         logger.warning("Portal config %s is invalid: %s", path, error)
         raise SnapshotMissing(t("snapshot.invalid_config", path=path, error=error)) from None
 
+    secret_url = _secret(ENV_APP_DATABASE_URL)
     return AuthSettings(
-        database_url=_secret(ENV_APP_DATABASE_URL) or config.app_database_url,
+        database_url=secret_url or config.app_database_url,
+        database_setting=(
+            f"{ENV_APP_DATABASE_URL} (Streamlit secret)"
+            if secret_url
+            else database_setting("app.database_url", ENV_APP_DATABASE_URL)
+        ),
         demo=config_value(config, "auth.demo") is True,
         idle_seconds=60 * config_value(config, "auth.session_idle_minutes"),
         max_failures=max(1, config_value(config, "auth.max_failed_logins")),
@@ -135,12 +145,38 @@ def verified_viewer() -> Viewer:
 
 
 def _settings_or_stop() -> AuthSettings:
+    """Return the login settings once the app database opens; else show why and stop the run."""
     try:
-        return auth_settings()
+        settings = auth_settings()
     except SnapshotMissing as missing:
         st.info(str(missing))
         st.stop()
         raise  # Not reached, because st.stop() raises; it ends the branch for type checkers.
+
+    try:
+        settings.engine()
+    except DatabaseUrlError as error:
+        # The message shows the URL masked; the page names only the setting.
+        logger.error("App database setting is invalid: %s", error)
+        _stop_for_app_database(settings)
+    except SQLAlchemyError as error:
+        reason = redact_url_secrets(str(error).splitlines()[0], settings.database_url)
+        logger.error(
+            "App database %s (%s) cannot be used: %s: %s",
+            masked_url(settings.database_url),
+            settings.database_setting,
+            error.__class__.__name__,
+            reason,
+        )
+        _stop_for_app_database(settings)
+    return settings
+
+
+def _stop_for_app_database(settings: AuthSettings) -> None:
+    # Only the name, e.g. APP_DATABASE_URL: "(environment variable)" is not in the catalogs.
+    name = settings.database_setting.split(" ", 1)[0]
+    st.error(t("auth.app_database_failed", setting=name))
+    st.stop()
 
 
 def sign_in(viewer: Viewer) -> None:

@@ -6,6 +6,8 @@ import logging
 
 import pandas as pd
 
+from dashboard.logs import shorten
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,5 +28,5 @@ def requested_member(value: str | None) -> int | None:
     try:
         return int(value.strip())
     except ValueError:
-        logger.info("Ignoring query parameter member=%r: not a member id.", value)
+        logger.info("Ignoring query parameter member=%r: not a member id.", shorten(value))
         return None

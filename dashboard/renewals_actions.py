@@ -6,7 +6,7 @@ uses, so they survive loads and restarts. Callers pass only members the viewer m
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,6 +17,8 @@ from dashboard.session import current_viewer
 from dashboard.widgets import export_buttons
 from i18n import current_language, label, t, translate
 from store import actions
+
+logger = logging.getLogger(__name__)
 
 TIMELINE_KEY = "renewals.timeline"
 
@@ -33,8 +35,14 @@ def with_last_contact(queue: pd.DataFrame, engine: sa.Engine) -> pd.DataFrame:
     return queue.merge(last, on="member_id", how="left")
 
 
-def action_form(queue: pd.DataFrame, engine: sa.Engine, key: str) -> None:
-    """Show the form that records one action for a member of the queue."""
+def action_form(
+    queue: pd.DataFrame, engine: sa.Engine, key: str, timezone: str = actions.DEFAULT_TIMEZONE
+) -> None:
+    """Show the form that records one action for a member of the queue.
+
+    The date cannot be later than today in `timezone`, the portal's time zone.
+    """
+    today = actions.today_in(timezone)
     names = dict(zip(queue["member_id"], queue["company_name"], strict=True))
     contracts = dict(zip(queue["member_id"], queue["contract_id"], strict=True))
     action_labels = {code: t(f"action.{code}") for code in actions.ACTION_CODES}
@@ -49,11 +57,16 @@ def action_form(queue: pd.DataFrame, engine: sa.Engine, key: str) -> None:
         action = st.selectbox(
             t("action.action"), list(action_labels), format_func=action_labels.__getitem__
         )
-        action_on = st.date_input(t("action.date"), value=dt.date.today(), key=f"{key}.date")
+        action_on = st.date_input(t("action.date"), value=today, max_value=today, key=f"{key}.date")
         note = st.text_area(t("action.note"), max_chars=actions.MAX_NOTE, key=f"{key}.note")
         submitted = st.form_submit_button(t("action.submit"))
 
-    if submitted and member_id is not None:
+    if not submitted or member_id is None:
+        return
+
+    # Streamlit 1.67 already resets a date after max_value to today. record_action checks
+    # again, because the rule must hold for every caller and Streamlit version.
+    try:
         actions.record_action(
             engine,
             member_id=int(member_id),
@@ -62,8 +75,13 @@ def action_form(queue: pd.DataFrame, engine: sa.Engine, key: str) -> None:
             action_on=action_on,
             note=note or "",
             recorded_by=current_viewer().username,
+            timezone=timezone,
         )
-        st.success(t("action.saved", company=names[member_id], action=action_labels[action]))
+    except actions.FutureActionDateError as error:
+        logger.warning("Action for member %s rejected: %s", member_id, error)
+        st.error(t("action.future_date", date=error.action_on, today=error.today))
+        return
+    st.success(t("action.saved", company=names[member_id], action=action_labels[action]))
 
 
 def timeline_table(history: pd.DataFrame, language: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from dashboard.formatting import is_missing, split_codes
 from dashboard.renewals_actions import with_last_contact
 from dashboard.tables import DETAIL_PAGE_PATH
 from i18n import label, translate
+from queries.access import OWNER_COLUMN
 
 PERIODS = ("month", "quarter")
 DIMENSIONS = ("all", "segment", "tier", "sales_rep", "renewal_kind")
@@ -31,15 +32,16 @@ def percent(value: float | None, language: str) -> str:
 
 
 def rate_totals(rates: pd.DataFrame) -> dict[str, float | None]:
-    """Sum counts and amounts over the rows; rates from the rows without pending contracts.
+    """Sum counts and amounts over the rows; rates only from periods with no pending contract.
 
-    Renewals are decided early but churn only after the grace period, so rows that still have
-    pending contracts would overstate the rate; they count in the totals but not the rates.
+    Renewals are decided early but churn only after the grace period. So a period that still
+    has a pending contract in any group would overstate the rate. Its rows count in the totals
+    but not in the rates, which therefore do not depend on how the rows are grouped.
     """
     totals: dict[str, float | None] = {
         column: float(rates[column].sum()) for column in (*COUNT_COLUMNS, *AMOUNT_COLUMNS)
     }
-    closed = rates[rates["pending_count"] == 0]
+    closed = rates[rates["period"].isin(closed_periods(rates))]
     renewed = float(closed["renewed_count"].sum())
     decided = renewed + float(closed["churned_count"].sum())
     renewed_amount = float(closed["renewed_amount"].sum())
@@ -104,7 +106,7 @@ def group_label(value: object, language: str) -> str:
 
 
 def due_next_table(due: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Build the table of pending contracts due soon, with the risk when one was scored."""
+    """Build the table of contracts due soon with their outcome, and the risk when scored."""
     return pd.DataFrame(
         {
             translate(language, "col.member_id"): due["member_id"].to_numpy(),
@@ -117,9 +119,31 @@ def due_next_table(due: pd.DataFrame, language: str) -> pd.DataFrame:
             translate(language, "renewals.col.renewal_kind"): [
                 label("renewals.group", kind, language) for kind in due["renewal_kind"]
             ],
+            translate(language, "renewals.col.outcome"): [
+                label("renewals.due_outcome", outcome, language) for outcome in due["outcome"]
+            ],
             translate(language, "risk.col.risk"): [percent(v, language) for v in due["risk"]],
         }
     )
+
+
+def due_totals(due: pd.DataFrame) -> dict[str, float]:
+    """Return the contracts and amount due, in total and per outcome (renewed, pending)."""
+    totals = {"contracts": len(due), "amount": float(due["amount_cny"].sum())}
+    for outcome in ("renewed", "pending"):
+        rows = due[due["outcome"] == outcome]
+        totals[outcome] = len(rows)
+        totals[f"{outcome}_amount"] = float(rows["amount_cny"].sum())
+    return totals
+
+
+def queue_owner_column(role: str) -> str:
+    """Return the risk_queue $owner_column that makes "mine" match a viewer of `role`.
+
+    Sales reps own members through members.sales_rep and after-sales staff through
+    members.after_sales_owner. Other roles may be either, so both columns count.
+    """
+    return OWNER_COLUMN.get(role, "either")
 
 
 def concentration(revenue: pd.DataFrame, top_share: float = TOP_MEMBER_SHARE) -> dict[str, float]:

@@ -6,7 +6,7 @@ app.database_url (the environment variable APP_DATABASE_URL overrides it). Passw
 without echo, or from the first line of standard input with --password-stdin. They are never
 taken as an argument, because arguments stay in the shell history and the process list.
 
-Exit status: 0 done, 1 refused (the message says why and what to do), 2 usage error.
+Exit status: 0 done, 1 refused or failed (the message says why and what to do), 2 usage error.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import duckdb
 import sqlalchemy as sa
 
 import store
-from etl.config import SETTINGS, Config, load_config
+from etl.config import ENV_APP_DATABASE_URL, SETTINGS, Config, load_config
 from etl.errors import ConfigError
-from queries.access import ROLES
+from etl.portal_db import database_setting, masked_url, redact_url_secrets
+from queries.access import OWNER_COLUMN, ROLES
 from store import users
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,27 @@ def main(argv: list[str] | None = None) -> int:
             else None
         )
         url = args.database_url or config.app_database_url
-        return args.handler(args, store.engine_for(url), config)
+        engine = store.engine_for(url, _url_setting(args))
+        return args.handler(args, engine, config)
     except (users.UserError, ConfigError) as error:
         print(f"Refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except sa.exc.SQLAlchemyError as error:
+        reason = redact_url_secrets(str(error).splitlines()[0], url)
+        print(
+            f"Failed: the app database {masked_url(url)} could not be used: "
+            f"{error.__class__.__name__}: {reason}. Check {_url_setting(args)} and that the "
+            "database is reachable.",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+
+
+def _url_setting(args: argparse.Namespace) -> str:
+    """Name where the app database URL came from, for error messages."""
+    if args.database_url is not None:
+        return "--database-url"
+    return database_setting("app.database_url", ENV_APP_DATABASE_URL)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,16 +139,67 @@ def _role_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _add(args: argparse.Namespace, engine: sa.Engine, _config: Config | None) -> int:
+def _add(args: argparse.Namespace, engine: sa.Engine, config: Config | None) -> int:
     user = users.add_user(engine, args.username, _password(args), args.role, args.staff_name)
     print(f"Added {user.username} ({user.role}).")
+    _warn_if_owns_nothing(user, _snapshot_path(args, config))
     return EXIT_OK
 
 
-def _set_role(args: argparse.Namespace, engine: sa.Engine, _config: Config | None) -> int:
+def _set_role(args: argparse.Namespace, engine: sa.Engine, config: Config | None) -> int:
     user = users.set_role(engine, args.username, args.role, args.staff_name)
     print(f"{user.username} is now {user.role}; it applies on their next click.")
+    _warn_if_owns_nothing(user, _snapshot_path(args, config))
     return EXIT_OK
+
+
+def _snapshot_path(args: argparse.Namespace, config: Config | None) -> Path | None:
+    """Return the published snapshot of the portal config, or None without a valid config."""
+    if config is None:
+        try:
+            config = load_config(args.config)
+        except ConfigError:
+            return None
+    return config.warehouse_dir / "current.duckdb"
+
+
+def _warn_if_owns_nothing(user: users.User, snapshot: Path | None) -> None:
+    """Print a warning when a sales rep's or after-sales user's staff name owns no member."""
+    if user.role not in OWNER_COLUMN or user.staff_name is None:
+        return
+    count = owned_member_count(snapshot, user.role, user.staff_name) if snapshot else None
+    column = OWNER_COLUMN[user.role]
+    if count is None:
+        print(
+            f"Warning: staff name {user.staff_name!r} not checked, because there is no "
+            "published snapshot; check it against the portal data after the first load.",
+            file=sys.stderr,
+        )
+    elif count == 0:
+        print(
+            f"Warning: no member in the published snapshot {snapshot} has {column} = "
+            f"{user.staff_name!r}, so {user.username} sees no members. Check the spelling "
+            "against the portal data.",
+            file=sys.stderr,
+        )
+
+
+def owned_member_count(snapshot: Path, role: str, staff_name: str) -> int | None:
+    """Count the snapshot's members whose owner column for `role` equals `staff_name`.
+
+    Returns None when there is no snapshot file to check against.
+    """
+    if not snapshot.is_file():
+        return None
+    column = OWNER_COLUMN[role]
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        row = con.execute(
+            f"select count(*) from members where {column} = ?", [staff_name]
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
 
 
 def _reset(args: argparse.Namespace, engine: sa.Engine, _config: Config | None) -> int:

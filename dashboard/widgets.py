@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -19,7 +21,7 @@ from dashboard.auth import auth_settings
 from dashboard.exports import CSV_MIME, XLSX_MIME
 from dashboard.session import current_viewer
 from dashboard.snapshot import Snapshot
-from i18n import t
+from i18n import DEFAULT_LANGUAGE, current_language, t, translate
 from queries.access import Viewer
 from store import users
 from store.audit import record_export
@@ -116,11 +118,15 @@ def _download_pair(
     filters: dict[str, Any] | None,
     rows: Callable[[], tuple[list[str], Iterator[pd.DataFrame]]],
 ) -> None:
+    settings = auth_settings()
     audit = ExportAudit(
-        engine=auth_settings().engine(),
+        engine=settings.engine(),
         viewer=current_viewer(),
         export_name=file_stem,
         filters=page_filters(key) if filters is None else filters,
+        rendered_at=time.time(),
+        idle_seconds=settings.idle_seconds,
+        language=current_language(),
     )
     xlsx_column, csv_column = st.columns(2)
     for column, file_format, mime in (
@@ -139,12 +145,19 @@ def _download_pair(
 
 @dataclass(frozen=True)
 class ExportAudit:
-    """What the audit row of an export needs, captured while the page runs."""
+    """Viewer, filters, render time and settings of an export, captured while the page runs."""
 
     engine: sa.Engine
     viewer: Viewer
     export_name: str
     filters: dict[str, Any]
+    # time.time() when the page ran; with on_click="ignore" the click causes no rerun, so
+    # the idle limit (auth.session_idle_minutes, in seconds) is checked against this time.
+    rendered_at: float = field(default_factory=time.time)
+    # None: no idle limit, for callers outside a page run.
+    idle_seconds: float | None = None
+    # The session's language, for the notice file of a rejected export.
+    language: str = DEFAULT_LANGUAGE
 
 
 def build_export(
@@ -155,12 +168,26 @@ def build_export(
 ) -> bytes:
     """Write the export through a temporary file, record it, and return the file's bytes.
 
-    Streamlit calls this on the click, in another thread. Writing goes chunk by chunk to
-    disk. Returning an open file instead of bytes would save nothing: Streamlit 1.67 reads
-    a returned file whole into bytes and keeps them in memory while the file can be
-    downloaded (see dashboard/exports.py). Bytes let the temporary file be deleted at once.
+    Streamlit calls this on the click, in another thread. A rejected click (see
+    check_account) returns a file that holds only the reason, because an exception here
+    would reach the user only as Streamlit's generic failure, with a traceback in the
+    server log. Writing goes chunk by chunk to disk. Returning an open file instead of
+    bytes would save nothing: Streamlit 1.67 reads a returned file whole into bytes and
+    keeps them in memory while the file can be downloaded (see dashboard/exports.py).
+    Bytes let the temporary file be deleted at once.
     """
-    check_account(audit)
+    try:
+        check_account(audit)
+    except ExportRejected as rejected:
+        logger.warning(
+            "Export %s (%s) rejected for user %s: %s",
+            audit.export_name,
+            file_format,
+            audit.viewer.username,
+            rejected.reason,
+        )
+        return rejection_notice(file_format, file_stem, audit.language, rejected.reason)
+
     with tempfile.TemporaryFile() as handle:
         columns, chunks = rows()
         if file_format == "csv":
@@ -175,28 +202,51 @@ def build_export(
 
 
 class ExportRejected(PermissionError):
-    """The account that rendered the export button was disabled or changed before the click."""
+    """The click came after the idle limit, or after the account was disabled or changed.
 
-
-def check_account(audit: ExportAudit) -> None:
-    """Raise ExportRejected unless the user's account is as it was when the page ran.
-
-    The page's rows were chosen for that role and staff name, and the click comes later in
-    another thread, so a disabled account or a changed role must not get the file.
+    `reason` is `idle_expired` or `account_changed`; the catalogs hold export.rejected.<reason>.
     """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def check_account(audit: ExportAudit, now: float | None = None) -> None:
+    """Raise ExportRejected if the page is idle too long or the account changed since it ran.
+
+    The page's rows were chosen for that role and staff name. The click comes later, in
+    another thread and without a rerun, so the session's own idle check does not run then.
+    So an idle page, a disabled account or a changed role must be rejected here.
+    """
+    idle = (now if now is not None else time.time()) - audit.rendered_at
+    if audit.idle_seconds is not None and idle > audit.idle_seconds:
+        raise ExportRejected(
+            f"The page ran {idle:.0f} s before the click, more than the idle limit of "
+            f"{audit.idle_seconds:.0f} s; reload the page and sign in again to export.",
+            "idle_expired",
+        )
+
     user = users.get_user(audit.engine, audit.viewer.username)
     if user is not None and not user.disabled and user.viewer() == audit.viewer:
         return
-    logger.warning(
-        "Export %s rejected: user %s was disabled, deleted or given another role after the "
-        "page ran.",
-        audit.export_name,
-        audit.viewer.username,
-    )
     raise ExportRejected(
         f"User {audit.viewer.username!r} is disabled, deleted or has another role now; "
-        "reload the page to export."
+        "reload the page to export.",
+        "account_changed",
     )
+
+
+def rejection_notice(file_format: str, file_stem: str, language: str, reason: str) -> bytes:
+    """Return an xlsx or CSV file whose one cell states why the export was rejected."""
+    header = translate(language, "export.rejected.title")
+    notice = pd.DataFrame({header: [translate(language, f"export.rejected.{reason}")]})
+    handle = io.BytesIO()
+    if file_format == "csv":
+        exports.write_csv([header], iter([notice]), handle)
+    else:
+        exports.write_xlsx([header], iter([notice]), handle, sheet_name=file_stem)
+    return handle.getvalue()
 
 
 def page_filters(key: str) -> dict[str, Any]:

@@ -16,9 +16,13 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from etl.errors import LoadError
+
+if TYPE_CHECKING:
+    from etl.config import Config
 
 logger = logging.getLogger("etl")
 
@@ -114,8 +118,10 @@ def _run_load(args: argparse.Namespace) -> int:
     from etl.lock import LoadLocked, load_lock
 
     try:
+        config = load_config(args.config)
+        _check_database_urls(config)
         # The lock comes before any change to the warehouse, leftover removal included.
-        with load_lock(load_config(args.config).warehouse_dir):
+        with load_lock(config.warehouse_dir):
             report = run_load(args.config, progress=not args.no_progress)
     except LoadLocked as error:
         logger.error("Load not started: %s", error)
@@ -125,6 +131,21 @@ def _run_load(args: argparse.Namespace) -> int:
         return EXIT_NOT_PUBLISHED
     print(report.render())
     return EXIT_PUBLISHED
+
+
+def _check_database_urls(config: Config) -> None:
+    """Parse both database URLs before the load starts; raise DatabaseUrlError if one is invalid.
+
+    The app database is read only late in a load (after-sales contacts for the renewal
+    risk), and an invalid URL must stop the run with one line, before any work is done.
+    """
+    from etl.config import ENV_APP_DATABASE_URL, ENV_DATABASE_URL
+    from etl.portal_db import database_setting, parse_database_url
+
+    parse_database_url(config.database_url, database_setting("database.url", ENV_DATABASE_URL))
+    parse_database_url(
+        config.app_database_url, database_setting("app.database_url", ENV_APP_DATABASE_URL)
+    )
 
 
 if __name__ == "__main__":

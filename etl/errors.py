@@ -11,3 +11,7 @@ class ConfigError(LoadError):
 
 class SourceError(LoadError):
     """A configured source (database, log file, spreadsheet) is missing or unreadable as a whole."""
+
+
+class DatabaseUrlError(ConfigError):
+    """A database URL setting cannot be parsed or used; the message shows it masked."""

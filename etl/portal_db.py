@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from etl.errors import SourceError
+from etl.config import ENV_DATABASE_URL
+from etl.errors import DatabaseUrlError, SourceError
 from etl.rows import Rejection, SourceStats
 
 logger = logging.getLogger(__name__)
@@ -91,12 +96,152 @@ class PortalData:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def masked_url(url: str) -> str:
-    """Return the URL with its password replaced by ***, for logs and messages."""
+# Written in place of each secret part of a database URL.
+MASK = "***"
+# Query parameters whose names contain one of these words (any case) have their values masked,
+# e.g. ?password=, ?sslpassword=, ?api_key=, ?auth_token=.
+_SECRET_PARAMETER = re.compile(
+    r"[?&;][^=&;]*(?:password|passwd|pwd|secret|token|key)[^=&;]*=([^&;]*)", re.IGNORECASE
+)
+_HIGHEST_PORT = 65535
+
+
+def masked_url(url: object) -> str:
+    """Return the URL with every password replaced by ***, for logs and messages; never raises.
+
+    It works on the text, so a malformed URL is masked as well as a valid one. Masked are the
+    userinfo password (from the first ':' after '://' to the last '@', since an unencoded
+    password may itself contain '@', '/' or '?'), the values of secret-like query parameters,
+    and, in a URL without '@', a "port" that is not a number together with the rest of the URL
+    (`user:password/db` parses as host and port). Text without '://' is masked whole.
+
+    NOTE: without '@', a password of digits up to 65535 cannot be told from a port, so it stays
+    visible, and SQLAlchemy accepts such a URL as host and port.
+    An '@' in a query value hides the host and database too, which errs towards hiding.
+    """
+    text = str(url)
+    output: list[str] = []
+    position = 0
+    for start, end in _merged(_secret_spans(text)):
+        output += [text[position:start], MASK]
+        position = end
+    output.append(text[position:])
+    return "".join(output)
+
+
+def redact_url_secrets(message: str, url: object) -> str:
+    """Replace in `message` every secret that `masked_url` hides in `url`, raw or decoded.
+
+    For error texts from drivers and SQLAlchemy, which may quote the URL or its parts.
+    """
+    text = str(url)
+    secrets = set()
+    for start, end in _secret_spans(text):
+        secrets.update({text[start:end], urllib.parse.unquote(text[start:end])})
+    # Longest first, so that a secret containing a shorter one is replaced whole.
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        message = message.replace(secret, MASK)
+    return message
+
+
+def _secret_spans(text: str) -> list[tuple[int, int]]:
+    spans = [match.span(1) for match in _SECRET_PARAMETER.finditer(text)]
+    separator = text.find("://")
+    if separator < 0:
+        return [(0, len(text))]
+
+    rest = separator + 3
+    # sqlite:///path has an empty authority, so there is no userinfo to mask.
+    if text.startswith("/", rest):
+        return spans
+
+    at = text.rfind("@")
+    if at >= rest:
+        colon = text.find(":", rest, at)
+        if colon >= 0:
+            spans.append((colon + 1, at))
+        return spans
+
+    end = min((i for i in (text.find("/", rest), text.find("?", rest)) if i >= 0), default=None)
+    authority = text[rest:end]
+    colon = authority.find(":", authority.rfind("]") + 1)
+    if colon >= 0 and not _is_port(authority[colon + 1 :]):
+        spans.append((rest + colon + 1, len(text)))
+    return spans
+
+
+def _is_port(text: str) -> bool:
+    return text == "" or (text.isascii() and text.isdigit() and int(text) <= _HIGHEST_PORT)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def database_setting(key: str, env_var: str) -> str:
+    """Return where a database URL came from: the environment variable when set, else the key.
+
+    The name comes first, then the source in brackets: "PORTAL_DATABASE_URL (environment
+    variable)" or "database.url (config file)".
+    """
+    if os.environ.get(env_var):
+        return f"{env_var} (environment variable)"
+    return f"{key} (config file)"
+
+
+def parse_database_url(url: str, setting: str) -> sa.URL:
+    """Parse a SQLAlchemy URL; raise DatabaseUrlError naming `setting` and the masked URL.
+
+    SQLAlchemy's own errors are not passed on, because some quote the password (a password
+    without '@' becomes the port, and int() then fails with the password in its message).
+    """
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable database URL>"
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        raise DatabaseUrlError(_invalid_url_message(url, setting)) from None
+
+    # An unencoded '@' in the password leaves the rest of the password in the host name.
+    if parsed.host is not None and "@" in parsed.host:
+        raise DatabaseUrlError(_invalid_url_message(url, setting)) from None
+    return parsed
+
+
+def create_database_engine(url: str, setting: str, **options: Any) -> sa.Engine:
+    """Create a SQLAlchemy engine for `url`; raise DatabaseUrlError naming `setting` on failure.
+
+    Failures are an invalid URL, an unknown dialect and a driver module that is not installed.
+    Nothing connects yet, so an unreachable server fails later, at the first query.
+    """
+    parsed = parse_database_url(url, setting)
+    try:
+        return sa.create_engine(parsed, **options)
+    except ImportError as error:
+        raise DatabaseUrlError(
+            f"{setting}: the URL {masked_url(url)} needs the database driver module "
+            f"{error.name or '(unnamed)'}, which is not installed. Install it in the virtual "
+            "environment, e.g. `.venv/bin/pip install pymysql` for mysql+pymysql or "
+            "`.venv/bin/pip install psycopg2-binary` for postgresql."
+        ) from None
+    except (ArgumentError, ValueError, TypeError) as error:
+        reason = redact_url_secrets(_first_line(error), url)
+        raise DatabaseUrlError(
+            f"{setting}: the URL {masked_url(url)} is not usable: {reason}. "
+            "Check the dialect, the driver and the query parameters."
+        ) from None
+
+
+def _invalid_url_message(url: str, setting: str) -> str:
+    return (
+        f"{setting} is not a valid SQLAlchemy URL: {masked_url(url)}. Write it as "
+        "dialect+driver://user:password@host:port/database, with '@', ':', '/' and '?' in the "
+        "user name or password percent-encoded ('@' as %40), or as sqlite:///path."
+    )
 
 
 def read_portal(url: str, queries: dict[str, str]) -> PortalData:
@@ -121,7 +266,8 @@ def read_portal(url: str, queries: dict[str, str]) -> PortalData:
     except SQLAlchemyError as error:
         raise SourceError(
             f"Portal database {masked_url(url)} could not be read: {error.__class__.__name__}: "
-            f"{_first_line(error)}. Check database.url and that the server is reachable."
+            f"{redact_url_secrets(_first_line(error), url)}. Check database.url and that the "
+            "server is reachable."
         ) from None
     finally:
         engine.dispose()
@@ -131,20 +277,7 @@ def read_portal(url: str, queries: dict[str, str]) -> PortalData:
 
 
 def _create_engine(url: str) -> sa.Engine:
-    try:
-        engine = sa.create_engine(url)
-    except ImportError as error:
-        raise SourceError(
-            f"database.url {masked_url(url)} needs the database driver module "
-            f"{error.name or error}, which is not installed. Install it in the virtual "
-            "environment, e.g. `.venv/bin/pip install pymysql` for mysql+pymysql or "
-            "`.venv/bin/pip install psycopg2-binary` for postgresql."
-        ) from None
-    except (ArgumentError, ValueError) as error:
-        raise SourceError(
-            f"database.url {masked_url(url)} is not a usable SQLAlchemy URL: {error}. "
-            "Write it as dialect+driver://user:password@host/database, or sqlite:///path."
-        ) from None
+    engine = create_database_engine(url, database_setting("database.url", ENV_DATABASE_URL))
 
     if engine.dialect.name == "sqlite":
         database = engine.url.database or ""
@@ -163,7 +296,7 @@ def _run_query(connection: sa.Connection, name: str, sql: str, url: str) -> pd.D
     except SQLAlchemyError as error:
         raise SourceError(
             f"Query database.queries.{name} failed on {masked_url(url)}: "
-            f"{_first_line(error)}. Fix the SQL in the config file."
+            f"{redact_url_secrets(_first_line(error), url)}. Fix the SQL in the config file."
         ) from None
 
     frame = pd.DataFrame(result.fetchall(), columns=[key.lower() for key in result.keys()])

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from etl import warehouse
 from etl.config import SETTINGS, Config
 from etl.errors import ConfigError, LoadError, SourceError
-from etl.portal_db import masked_url
+from etl.portal_db import masked_url, redact_url_secrets
 from scoring import renewal_risk
 from store import actions
 
@@ -109,7 +109,8 @@ def read_contacts(url: str) -> pd.DataFrame:
     except sa.exc.SQLAlchemyError as error:
         raise SourceError(
             f"App database {masked_url(url)} could not be read for after-sales contacts: "
-            f"{error.__class__.__name__}: {str(error).splitlines()[0]}. Check "
+            f"{error.__class__.__name__}: "
+            f"{redact_url_secrets(str(error).splitlines()[0], url)}. Check "
             "app.database_url (or APP_DATABASE_URL) and that the database is reachable."
         ) from None
 
@@ -146,7 +147,8 @@ def build_tables(
     _create_table(con, "risk_calibration", backtest.calibration)
     _publish_risk(con, scored)
     _publish_settings(con, settings, as_of, method, len(decided))
-    return report_lines(backtest.metrics, method, len(decided), len(scored))
+    lines = report_lines(backtest.metrics, method, len(decided), len(scored))
+    return lines + calibration_lines(backtest.calibration)
 
 
 def build_contract_renewals(
@@ -358,5 +360,27 @@ def report_lines(metrics: pd.DataFrame, method: str, decided: int, scored: int) 
         lines.append(
             f"  backtest {row.scorer:<12} ROC AUC {auc}  Brier {brier}  "
             f"(train {row.train_contracts:,}, test {row.test_contracts:,})"
+        )
+    return lines
+
+
+def calibration_lines(calibration: pd.DataFrame) -> list[str]:
+    """Format the backtest's calibration table: per predicted-risk bin, its test contracts.
+
+    An empty bin has no mean predicted risk and no observed churn rate, shown as n/a.
+    """
+    if calibration.empty or "scorer" not in calibration.columns:
+        return ["  calibration: no decided contracts to test"]
+
+    scorer = calibration["scorer"].iloc[0]
+    lines = [
+        f"  calibration of {scorer} (bin, mean predicted risk, observed churn rate, contracts)"
+    ]
+    for row in calibration.itertuples(index=False):
+        predicted = "n/a" if pd.isna(row.mean_predicted) else f"{row.mean_predicted:.3f}"
+        observed = "n/a" if pd.isna(row.observed_churn_rate) else f"{row.observed_churn_rate:.3f}"
+        lines.append(
+            f"    {row.bin_low:.1f}-{row.bin_high:.1f}  predicted {predicted}  "
+            f"observed {observed}  contracts {row.contracts:,}"
         )
     return lines

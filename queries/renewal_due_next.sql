@@ -1,5 +1,5 @@
--- One row per pending contract ending in the $months months after as_of, with its risk when
--- one was scored; soonest first.
+-- One row per contract ending in the $months months after as_of, soonest first. Contracts
+-- renewed early are listed beside pending ones, and a pending one has its risk when scored.
 with
 
 params as (
@@ -21,12 +21,12 @@ due as (
         r.end_date,
         r.amount_cny,
         r.renewal_kind,
-        r.due_month
+        r.due_month,
+        r.outcome
     from contract_renewals as r
     cross join params
     where
-        r.outcome = 'pending'
-        and r.end_date > params.as_of
+        r.end_date > params.as_of
         and r.end_date <= cast(params.as_of + to_months(params.months) as date)
 ),
 
@@ -43,6 +43,7 @@ final as (
         due.due_month,
         due.amount_cny,
         due.renewal_kind,
+        due.outcome,
         risk.risk,
         risk.expected_revenue_at_risk
     from due

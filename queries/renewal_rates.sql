@@ -2,9 +2,10 @@
 -- 'segment', 'tier', 'sales_rep' or 'renewal_kind'): due, renewed, churned and pending
 -- contracts and amounts, renewal rates, tier changes, and the same period a year earlier.
 -- Rate by count = renewed / (renewed + churned); by amount = due amount of renewed contracts /
--- due amount of decided ones. Both are null while any contract of the period is pending:
--- renewals are decided early but churn only after the grace period, so a partly decided
--- period would overstate the rate.
+-- due amount of decided ones. Both are null in every group of a period while any contract of
+-- that period, in any group, is pending. Renewals are decided early but churn only after the
+-- grace period, so a partly decided period would overstate the rate. Leaving the whole period
+-- out keeps the overall rate the same under every grouping, and the groups add up to it.
 with
 
 params as (
@@ -51,18 +52,27 @@ by_period as (
     group by period, group_value
 ),
 
+period_pending as (
+    select
+        period,
+        sum(pending_count) as period_pending_count
+    from by_period
+    group by period
+),
+
 rated as (
     select
-        *,
+        b.*,
         case
-            when pending_count = 0
-                then renewed_count / nullif(renewed_count + churned_count, 0)
+            when p.period_pending_count = 0
+                then b.renewed_count / nullif(b.renewed_count + b.churned_count, 0)
         end as rate_by_count,
         case
-            when pending_count = 0
-                then renewed_amount / nullif(renewed_amount + churned_amount, 0)
+            when p.period_pending_count = 0
+                then b.renewed_amount / nullif(b.renewed_amount + b.churned_amount, 0)
         end as rate_by_amount
-    from by_period
+    from by_period as b
+    inner join period_pending as p on b.period = p.period
 ),
 
 final as (

@@ -12,10 +12,12 @@ import logging
 import sqlite3
 import urllib.parse
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
+from etl.portal_db import database_setting, parse_database_url
 from store import metadata
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ ACTION_CODES = ("contacted", "effect_report_sent", "offer_made", "renewed", "los
 # renewal, so counting them as contacts would feed the label into the risk model.
 CONTACT_ACTIONS = ("contacted", "effect_report_sent", "offer_made")
 MAX_NOTE = 2000
+# The portal's time zone when the caller has no config (etl.config's portal.timezone default).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 renewal_actions = sa.Table(
     "renewal_actions",
@@ -42,6 +46,24 @@ renewal_actions = sa.Table(
 COLUMNS = [column.name for column in renewal_actions.columns]
 
 
+class FutureActionDateError(ValueError):
+    """Rejection of an action dated after today in the portal's time zone."""
+
+    def __init__(self, action_on: dt.date, today: dt.date, timezone: str) -> None:
+        super().__init__(
+            f"Action date {action_on.isoformat()} is after today ({today.isoformat()} in "
+            f"{timezone}); enter the day the action took place."
+        )
+        self.action_on = action_on
+        self.today = today
+
+
+def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """Return the date in `timezone` at `now`, an aware datetime (by default the current time)."""
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 def record_action(
     engine: sa.Engine,
     *,
@@ -51,12 +73,22 @@ def record_action(
     recorded_by: str,
     note: str = "",
     contract_id: int | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Store one action and return its id; raise ValueError for an unknown action or long note."""
+    """Store one action and return its id.
+
+    Raises ValueError for an unknown action or a long note, and FutureActionDateError when
+    `action_on` is after today in `timezone` (the portal's portal.timezone) at `now`.
+    """
     if action not in ACTION_CODES:
         raise ValueError(f"Unknown action {action!r}; use one of {', '.join(ACTION_CODES)}.")
     if len(note) > MAX_NOTE:
         raise ValueError(f"Note has {len(note)} characters; shorten it to {MAX_NOTE} or fewer.")
+    today = today_in(timezone, now)
+    if action_on > today:
+        raise FutureActionDateError(action_on, today, timezone)
+
     values = {
         "member_id": int(member_id),
         "contract_id": None if contract_id is None else int(contract_id),
@@ -120,7 +152,7 @@ def read_only_engine(url: str) -> sa.Engine | None:
     `mode=ro`, so SQLite itself rejects writes. A server database gets a plain engine, and
     only the callers' statements keep it unchanged.
     """
-    parsed = sa.engine.make_url(url)
+    parsed = parse_database_url(url, database_setting("app.database_url", "APP_DATABASE_URL"))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return sa.create_engine(parsed)
 

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
 MAX_USERNAME_LENGTH = 64
+# Far above the length of a person's name, so pasted text is caught; the column allows 128.
+MAX_STAFF_NAME_LENGTH = 50
 
 users = sa.Table(
     "users",
@@ -92,6 +94,7 @@ def add_user(
 ) -> User:
     """Create a user; raise UserError if the name is taken or a value is not allowed."""
     username = _check_username(username)
+    staff_name = _check_staff_name(staff_name, username)
     _check_role(role, staff_name, username)
     _check_password(password)
     now = utc_now()
@@ -105,7 +108,7 @@ def add_user(
                 username=username,
                 password_hash=_hasher.hash(password),
                 role=role,
-                staff_name=staff_name or None,
+                staff_name=staff_name,
                 disabled=False,
                 failed_logins=0,
                 locked_until=None,
@@ -118,9 +121,13 @@ def add_user(
 
 
 def set_role(engine: sa.Engine, username: str, role: str, staff_name: str | None = None) -> User:
-    """Change a user's role and staff name; the change applies on their next rerun."""
+    """Change a user's role and staff name; the change applies on their next rerun.
+
+    Raises UserError (code last_admin) when the change would leave no active admin.
+    """
+    staff_name = _check_staff_name(staff_name, username)
     _check_role(role, staff_name, username)
-    _update(engine, username, role=role, staff_name=staff_name or None)
+    _update(engine, username, role=role, staff_name=staff_name)
     logger.info("Set role of user %s to %s.", username, role)
     return _require(engine, username)
 
@@ -140,7 +147,10 @@ def reset_password(engine: sa.Engine, username: str, password: str) -> User:
 
 
 def set_disabled(engine: sa.Engine, username: str, disabled: bool = True) -> User:
-    """Disable (or enable again) a user; a disabled user's open session ends on its next rerun."""
+    """Disable (or enable again) a user; a disabled user's open session ends on its next rerun.
+
+    Raises UserError (code last_admin) when disabling would leave no active admin.
+    """
     _update(engine, username, disabled=disabled)
     logger.info("%s user %s.", "Disabled" if disabled else "Enabled", username)
     return _require(engine, username)
@@ -253,14 +263,36 @@ def _require(engine: sa.Engine, username: str) -> User:
 
 
 def _update(engine: sa.Engine, username: str, **values: object) -> None:
+    """Update one user's row; roll back and raise UserError if it leaves no active admin."""
     with engine.begin() as con:
+        admins_before = _active_admins(con)
         result = con.execute(
             users.update()
             .where(users.c.username == username)
             .values(**values, updated_at=utc_now())
         )
-    if result.rowcount == 0:
-        raise UserError(f"No user {username!r}; list the users with the `list` command.", "no_user")
+        if result.rowcount == 0:
+            raise UserError(
+                f"No user {username!r}; list the users with the `list` command.", "no_user"
+            )
+        # Leaving the block by an exception rolls the update back.
+        if admins_before and not _active_admins(con):
+            raise UserError(
+                f"User {username!r} is the last active admin, so this change would leave "
+                "nobody who can manage users. Make another user admin first.",
+                "last_admin",
+            )
+
+
+def _active_admins(con: sa.Connection) -> list[str]:
+    # FOR UPDATE locks the admin rows on server databases, so two admins cannot demote each
+    # other at once; SQLite has no row locks but allows one writer at a time.
+    query = (
+        sa.select(users.c.username)
+        .where(users.c.role == "admin", sa.not_(users.c.disabled))
+        .with_for_update()
+    )
+    return list(con.execute(query).scalars())
 
 
 def _check_username(username: str) -> str:
@@ -272,6 +304,22 @@ def _check_username(username: str) -> str:
             "bad_username",
         )
     return name
+
+
+def _check_staff_name(staff_name: str | None, username: str) -> str | None:
+    """Return the staff name without surrounding spaces, or None when empty.
+
+    Owner columns are compared exactly, so " 郑博 " would match no member.
+    """
+    name = (staff_name or "").strip()
+    if len(name) > MAX_STAFF_NAME_LENGTH or any(not char.isprintable() for char in name):
+        raise UserError(
+            f"Staff name {name[:60]!r}{'...' if len(name) > 60 else ''} for user {username!r} "
+            f"is not allowed; use at most {MAX_STAFF_NAME_LENGTH} printable characters, as "
+            "the name appears in the portal data.",
+            "bad_staff_name",
+        )
+    return name or None
 
 
 def _check_role(role: str, staff_name: str | None, username: str) -> None:

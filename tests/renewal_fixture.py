@@ -20,7 +20,7 @@ WEIGHTS = {"inquiries": 0.3, "messages": 0.1, "contact_views": 0.2, "ad_clicks":
 QUERY_PARAMS = {
     "renewal_rates": {"period": "month", "dimension": "all"},
     "renewal_due_next": {"months": 3},
-    "risk_queue": {"days": 90, "owner": None},
+    "risk_queue": {"days": 90, "owner": None, "owner_column": "after_sales_owner"},
 }
 
 

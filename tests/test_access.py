@@ -14,7 +14,7 @@ from tiny_portal import write_portal
 
 from etl.load import run_load
 from queries import run_query
-from queries.access import MEMBER_TABLES, Viewer
+from queries.access import MEMBER_TABLES, RAW_TEXT_TABLES, Viewer
 
 ALL_FILTERS = {"segment": None, "tier": None, "sales_rep": None, "band": None}
 PAID = {1, 2, 3, 5}
@@ -103,3 +103,38 @@ def test_tables_of_published_snapshot_listed(tmp_path: Path) -> None:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
 
     assert set(MEMBER_TABLES) <= tables
+
+
+def test_every_raw_text_table_masked(snapshot: duckdb.DuckDBPyConnection) -> None:
+    with_raw = {
+        row[0]
+        for row in snapshot.execute(
+            "select table_name from information_schema.columns "
+            "where column_name = 'raw' and table_schema = 'main'"
+        ).fetchall()
+    }
+
+    assert with_raw == {"rejected_rows"}
+    assert with_raw - set(RAW_TEXT_TABLES) == set()
+
+
+def test_raw_text_columns_exist(snapshot: duckdb.DuckDBPyConnection) -> None:
+    for table, text_columns in RAW_TEXT_TABLES.items():
+        columns = {row[0] for row in snapshot.execute(f"describe {table}").fetchall()}
+        listed = {*text_columns.whole, *text_columns.cells, text_columns.cell_name} - {None}
+
+        assert listed <= columns, table
+
+
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        (Viewer("admin", "admin"), "full"),
+        (Viewer("boss", "director"), "masked"),
+        (Viewer("ceo", "executive"), "masked"),
+        (Viewer("wq", "sales_rep", "王强"), "none"),
+        (Viewer("ln", "after_sales", "李娜"), "none"),
+    ],
+)
+def test_raw_text_access_by_role(viewer: Viewer, expected: str) -> None:
+    assert viewer.raw_text_access == expected

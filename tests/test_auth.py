@@ -273,3 +273,62 @@ def test_users_page_not_for_director(published):
     at.run()
     assert [e.value for e in at.error] == ["只有管理员可以打开此页。"]
     assert not at.dataframe
+
+
+def test_users_page_no_own_role_change(published):
+    ensure_user("director")
+    at = open_users_page()
+    at.selectbox(key="users.change.username").select("admin")
+    at.run()
+
+    assert "不能修改自己的角色，请由其他管理员修改。" in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == "FormSubmitter:users.role-设置角色"]
+
+    at.selectbox(key="users.change.username").select("director")
+    at.run()
+    at.selectbox(key="users.change.role").select("executive")
+    at.button(key="FormSubmitter:users.role-设置角色").click().run()
+    assert users.get_user(app_engine(), "director").role == "executive"
+
+
+def test_users_page_trims_and_warns_staff_name(published):
+    at = open_users_page()
+    at.text_input(key="users.add.username").input("zheng")
+    at.selectbox(key="users.add.role").select("sales_rep")
+    at.text_input(key="users.add.staff_name").input(" 郑博 ")
+    at.text_input(key="users.add.password").input("long-enough-1")
+    at.button(key="FormSubmitter:users.add-新增").click().run()
+
+    assert [s.value for s in at.success] == ["已新增用户 zheng。"]
+    # 郑博 owns no member of the fixture; t() escapes the underscore of sales_rep.
+    assert [w.value for w in at.warning] == [
+        "当前数据中没有 sales\\_rep 为 郑博 的会员，因此 zheng 看不到任何会员。"
+        "请对照门户数据检查姓名写法。"
+    ]
+    assert users.get_user(app_engine(), "zheng").staff_name == "郑博"
+
+
+def test_users_page_known_staff_no_warning(published):
+    at = open_users_page()
+    at.text_input(key="users.add.username").input("zhang")
+    at.selectbox(key="users.add.role").select("sales_rep")
+    at.text_input(key="users.add.staff_name").input("张伟")
+    at.text_input(key="users.add.password").input("long-enough-1")
+    at.button(key="FormSubmitter:users.add-新增").click().run()
+
+    assert [s.value for s in at.success] == ["已新增用户 zhang。"]
+    assert not at.warning
+
+
+def test_users_page_rejects_long_staff_name(published):
+    at = open_users_page()
+    at.text_input(key="users.add.username").input("zheng")
+    at.selectbox(key="users.add.role").select("sales_rep")
+    at.text_input(key="users.add.staff_name").input("张" * 5000)
+    at.text_input(key="users.add.password").input("long-enough-1")
+    at.button(key="FormSubmitter:users.add-新增").click().run()
+
+    assert [e.value for e in at.error] == [
+        "员工姓名最多 50 个可打印字符，须与门户数据中的写法一致。"
+    ]
+    assert users.get_user(app_engine(), "zheng") is None

@@ -402,3 +402,13 @@ def test_empty_tables_show_sentences(published):
 def test_no_pages_folder_beside_app():
     """Streamlit serves a pages/ folder by file name without app.py, skipping login and language."""
     assert not (REPO_ROOT / "pages").exists()
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "x" * 5000])
+def test_detail_long_member_parameter_shortened(published, value):
+    at = open_page(DETAIL, member=value)
+
+    # The first 39 characters of the value and an ellipsis, 40 in all.
+    assert [w.value for w in at.warning] == [
+        f"会员 {value[:39]}… 不在您可查看的付费会员中，下面显示的是列表中的第一个会员。"
+    ]

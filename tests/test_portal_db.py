@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from tiny_portal import QUERIES, write_database
 
-from etl.errors import SourceError
+from etl.errors import DatabaseUrlError, SourceError
 from etl.portal_db import masked_url, read_portal
 
 
@@ -138,7 +138,9 @@ def test_missing_driver_names_module() -> None:
     if importlib.util.find_spec("pymysql") is not None:
         pytest.skip("PyMySQL is installed here, so its absence cannot be shown")
 
-    with pytest.raises(SourceError, match=r"driver module pymysql, which is not installed") as info:
+    with pytest.raises(
+        DatabaseUrlError, match=r"driver module pymysql, which is not installed"
+    ) as info:
         read_portal("mysql+pymysql://etl:s3cret@127.0.0.1/portal", QUERIES)
 
     assert "s3cret" not in str(info.value)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from signin import sign_in
+from signin import app_engine, sign_in
 from streamlit.testing.v1 import AppTest
 from tiny_portal import write_portal
 
 import store
 from etl.load import run_load
+from store import actions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"
@@ -68,9 +70,22 @@ def test_due_next_three_months(portal: Path) -> None:
     at = open_page(RENEWALS)
     due = at.dataframe[1].value
 
-    # 2026-12-01..2027-02-28: contract 11 (member 1) and 12 (member 2), 12,800 each.
+    # 2026-12-01..2027-02-28: contract 11 (member 1) and 12 (member 2), 12,800 each, both
+    # pending; none was renewed early.
     assert due["会员ID"].to_list() == [1, 2]
-    assert "共 2 份合同，合同金额 ¥2.56万。" in [caption.value for caption in at.caption]
+    assert due["续费结果"].to_list() == ["待定", "待定"]
+    summary = "共 2 份合同，合同金额 ¥2.56万：已提前续费 0 份（¥0），待定 2 份（¥2.56万）。"
+    assert summary in [caption.value for caption in at.caption]
+
+
+def test_rates_caption_states_period_rule(portal: Path) -> None:
+    at = open_page(RENEWALS)
+
+    rule = (
+        "只要某期间还有待定合同，该期间在所有分组中都不计续费率。"
+        "因此无论怎样分组，总续费率都相同，各分组合起来就是总数。"
+    )
+    assert [caption.value for caption in at.caption].count(rule) == 1
 
 
 def test_revenue_concentration(portal: Path) -> None:
@@ -120,6 +135,19 @@ def test_mine_filter_for_after_sales(portal: Path) -> None:
     assert at.dataframe[0].value["会员ID"].to_list() == [3]
 
 
+def test_mine_filter_for_sales_rep(portal: Path) -> None:
+    # 王强 is the sales rep of members 1, 2 and 5 and after-sales owner of none. Within 90
+    # days: contracts 11 (member 1) and 12 (member 2), as without the filter.
+    at = open_page(RISK, role="sales_rep", staff_name="王强")
+    assert at.checkbox(key="risk.mine").value is False
+    assert at.dataframe[0].value["会员ID"].to_list() == [1, 2]
+
+    at.checkbox(key="risk.mine").check().run()
+
+    assert not at.exception
+    assert at.dataframe[0].value["会员ID"].to_list() == [1, 2]
+
+
 def test_owner_filter_for_director(portal: Path) -> None:
     at = open_page(RISK)
     at.sidebar.selectbox(key="risk.owner").select("周杰").run()
@@ -151,6 +179,24 @@ def test_action_survives_reload_and_restart(portal: Path) -> None:
     assert timeline["跟进动作"].to_list() == ["已联系"]
     assert timeline["备注"].to_list() == ["发了三月效果报告"]
     assert timeline["记录人"].to_list() == ["director"]
+
+
+def test_action_date_limited_to_today(portal: Path) -> None:
+    at = open_page(RISK)
+    # The portal's time zone is Asia/Shanghai (UTC+8).
+    today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert at.date_input(key="risk.action.date").max == today
+
+    # A client that sends a later date anyway: Streamlit 1.67 replaces a date beyond
+    # max_value with the default, today, so no future date reaches the app database.
+    at.selectbox(key="risk.action.member").select(2)
+    at.date_input(key="risk.action.date").set_value(today + dt.timedelta(days=1))
+    at.button[0].click().run()
+
+    assert not at.error
+    assert at.success[0].value == "已为 乙机床有限公司 记录：已联系。"
+    stored = actions.member_actions(app_engine(portal), 2)
+    assert stored["action_on"].to_list() == [today]
 
 
 def test_backtest_shown_without_model(portal: Path) -> None:

@@ -20,7 +20,14 @@ from streamlit.testing.v1 import AppTest
 
 from etl.demo import generate_demo
 from etl.load import run_load
-from etl.renewals import RenewalSettings, build_contract_renewals, feature_frame, score_pending
+from etl.renewals import (
+    RenewalSettings,
+    build_contract_renewals,
+    build_tables,
+    calibration_lines,
+    feature_frame,
+    score_pending,
+)
 from scoring import renewal_risk
 
 AS_OF = dt.date(2026, 11, 30)
@@ -218,6 +225,58 @@ def test_backtest_splits_by_decision_day() -> None:
     assert rows.loc["constant", "brier"] == pytest.approx(((2 / 3) ** 2 + (1 / 3) ** 2) / 2)
 
 
+def test_calibration_report_lines() -> None:
+    decided = pd.DataFrame(
+        {
+            "decided_on": pd.to_datetime(
+                ["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01"]
+            ).date,
+            "outcome": ["renewed", "churned", "renewed", "churned", "renewed"],
+            "health_at_cutoff": [80.0, 20.0, 60.0, 30.0, 90.0],
+        }
+    )
+    result = renewal_risk.run_backtest(decided, test_share=0.4, min_training=100)
+
+    lines = calibration_lines(result.calibration)
+
+    # Test set: 2025-04-01 (churned, rule risk 0.7) and 2025-05-01 (renewed, risk 0.1). Without
+    # a model the health rule is the main scorer; three of five bins are empty.
+    assert lines == [
+        "  calibration of health_rule (bin, mean predicted risk, observed churn rate, contracts)",
+        "    0.0-0.2  predicted 0.100  observed 0.000  contracts 1",
+        "    0.2-0.4  predicted n/a  observed n/a  contracts 0",
+        "    0.4-0.6  predicted n/a  observed n/a  contracts 0",
+        "    0.6-0.8  predicted 0.700  observed 1.000  contracts 1",
+        "    0.8-1.0  predicted n/a  observed n/a  contracts 0",
+    ]
+
+
+def test_calibration_without_decided_contracts() -> None:
+    result = renewal_risk.run_backtest(
+        pd.DataFrame(columns=["decided_on", "outcome", "health_at_cutoff"]), 0.3, 100
+    )
+
+    assert calibration_lines(result.calibration) == ["  calibration: no decided contracts to test"]
+
+
+def test_build_tables_reports_calibration() -> None:
+    con = history_database(CONTRACTS, EVENTS)
+    # build_tables creates contract_renewals itself and joins the health mart.
+    con.execute("drop table contract_renewals")
+    con.execute(
+        "create table member_health (member_id bigint, health_score double, band varchar, "
+        "low_reasons varchar)"
+    )
+
+    lines = build_tables(con, SETTINGS, AS_OF, WEIGHTS)
+    published = con.execute("select * from risk_calibration order by bin_low").df()
+
+    # The report ends with the published calibration table: a header and five bins.
+    assert lines[-6:] == calibration_lines(published)
+    assert lines[-6].startswith("  calibration of health_rule ")
+    assert published["contracts"].sum() > 0
+
+
 def test_rule_takes_over_with_short_history() -> None:
     features = features_of(history_database(CONTRACTS, EVENTS)).reset_index()
     decided = features[features["outcome"].isin(renewal_risk.DECIDED)]
@@ -259,6 +318,7 @@ def test_load_report_lists_backtest(demo_load: tuple[Path, object]) -> None:
     assert "scored by model" in text
     assert "backtest model" in text
     assert "backtest health_rule" in text
+    assert "calibration of model (bin, mean predicted risk, observed churn rate, contracts)" in text
 
 
 def test_risk_rows_and_reasons(demo_load: tuple[Path, object]) -> None:

@@ -282,3 +282,143 @@ def test_rates_leave_out_pending_periods() -> None:
     assert totals["rate_by_count"] == 0.7
     assert totals["rate_by_amount"] == 0.7
     assert renewals_tables.closed_periods(rates) == [pd.Timestamp("2026-10-01")]
+
+
+# --- a period with a pending contract in any group has no rate in every group ---------------
+
+# contract_id, due_month, tier, sales_rep, outcome, amount_cny; one member per contract.
+PERIOD_ROWS = [
+    (1, "2026-10-01", "gold", "王强", "renewed", 100.0),
+    (2, "2026-10-01", "silver", "周欢", "churned", 50.0),
+    (3, "2026-10-01", "silver", "周欢", "renewed", 50.0),
+    # November: gold is complete (2 renewed early), silver still has contract 6 pending.
+    (4, "2026-11-01", "gold", "王强", "renewed", 200.0),
+    (5, "2026-11-01", "gold", "王强", "renewed", 100.0),
+    (6, "2026-11-01", "silver", "周欢", "pending", 50.0),
+    (7, "2026-11-01", "silver", "周欢", "renewed", 40.0),
+]
+
+
+@pytest.fixture
+def period_rows() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    frame = pd.DataFrame(
+        PERIOD_ROWS,
+        columns=["contract_id", "due_month", "tier", "sales_rep", "outcome", "amount_cny"],
+    )
+    con.register("period_frame", frame)
+    con.execute(
+        "create table members as select contract_id as member_id, sales_rep, "
+        "'李娜' as after_sales_owner from period_frame"
+    )
+    con.execute(
+        """
+        create table contract_renewals as
+        select contract_id, contract_id as member_id, outcome, amount_cny,
+            cast(null as varchar) as tier_change, cast(due_month as date) as due_month,
+            cast(date_trunc('quarter', cast(due_month as date)) as date) as due_quarter,
+            '机床' as segment, tier, sales_rep, 'first' as renewal_kind
+        from period_frame
+        """
+    )
+    yield con
+    con.close()
+
+
+def test_pending_period_out_for_every_group(period_rows: duckdb.DuckDBPyConnection) -> None:
+    frame = rates(period_rows, "month", "tier").set_index(["period", "group_value"])
+    november = pd.Timestamp("2026-11-01")
+    october = pd.Timestamp("2026-10-01")
+
+    # November gold is fully decided, but silver has contract 6 pending: no rate for either.
+    assert frame.loc[(november, "gold"), "pending_count"] == 0
+    assert pd.isna(frame.loc[(november, "gold"), "rate_by_count"])
+    assert pd.isna(frame.loc[(november, "gold"), "rate_by_amount"])
+    assert pd.isna(frame.loc[(november, "silver"), "rate_by_count"])
+    # October silver: 1 renewed of 2, 50 of 100.
+    assert frame.loc[(october, "silver"), "rate_by_count"] == 0.5
+    assert frame.loc[(october, "silver"), "rate_by_amount"] == 0.5
+
+
+@pytest.mark.parametrize("dimension", ["all", "segment", "tier", "sales_rep", "renewal_kind"])
+def test_overall_rate_same_per_grouping(
+    period_rows: duckdb.DuckDBPyConnection, dimension: str
+) -> None:
+    totals = renewals_tables.rate_totals(rates(period_rows, "month", dimension))
+
+    # October only: 2 renewed of 3 decided; 150 of 200. Counting November gold as well gave
+    # (2 + 2) / (3 + 2) = 80% under the tier grouping.
+    assert totals["rate_by_count"] == pytest.approx(2 / 3)
+    assert totals["rate_by_amount"] == 0.75
+    # The counts still cover both months: 7 due, 1 pending.
+    assert totals["due_count"] == 7
+    assert totals["pending_count"] == 1
+
+
+def test_groups_add_up_to_overall(period_rows: duckdb.DuckDBPyConnection) -> None:
+    by_tier = rates(period_rows, "month", "tier")
+    rated = by_tier[by_tier["rate_by_count"].notna()]
+
+    # Rated rows are October gold (1 of 1) and silver (1 of 2): 2 of 3, as overall.
+    assert rated["renewed_count"].sum() == 2
+    assert (rated["renewed_count"] + rated["churned_count"]).sum() == 3
+
+
+def test_pending_period_by_viewer_scope(period_rows: duckdb.DuckDBPyConnection) -> None:
+    wang = Viewer("wq", "sales_rep", "王强")
+    zhou = Viewer("zh", "sales_rep", "周欢")
+    params = {"period": "month", "dimension": "all"}
+
+    mine = run_query(period_rows, "renewal_rates", params, viewer=wang).set_index("period")
+    other = run_query(period_rows, "renewal_rates", params, viewer=zhou).set_index("period")
+
+    # 王强's November contracts 4 and 5 are both renewed and none of his is pending: 100%.
+    assert mine.loc[pd.Timestamp("2026-11-01"), "rate_by_count"] == 1.0
+    # 周欢 has contract 6 pending in November: no rate.
+    assert pd.isna(other.loc[pd.Timestamp("2026-11-01"), "rate_by_count"])
+
+
+# --- contracts due in the next months, whatever their outcome -----------------------------
+
+
+@pytest.fixture
+def due_soon() -> duckdb.DuckDBPyConnection:
+    # 902 renews 901 (ends 2026-12-31) 46 days early, so 901 is renewed before it is due.
+    con = history_database([*CONTRACTS, (902, 9, "C", "2026-11-15", "2027-11-14", 40000.0)])
+    con.execute("create table renewal_settings (key varchar, value varchar)")
+    con.execute("insert into renewal_settings values ('as_of', ?)", [AS_OF.isoformat()])
+    con.execute(
+        "create table renewal_risk as select 403 as contract_id, 0.25 as risk, "
+        "5000.0 as expected_revenue_at_risk"
+    )
+    yield con
+    con.close()
+
+
+def test_due_next_lists_early_renewals(due_soon: duckdb.DuckDBPyConnection) -> None:
+    due = run_query(due_soon, "renewal_due_next", {"months": 3}, viewer=DIRECTOR)
+
+    # Ending 2026-12-01..2027-02-28: 403 (pending, 20k) and 901 (renewed early, 40k), both on
+    # 2026-12-31. 902, 303 and 603 end later.
+    assert due["contract_id"].to_list() == [403, 901]
+    assert due["outcome"].to_list() == ["pending", "renewed"]
+    assert due["risk"].to_list()[0] == 0.25
+    assert pd.isna(due["risk"].to_list()[1])
+
+
+def test_due_next_totals_and_labels(due_soon: duckdb.DuckDBPyConnection) -> None:
+    due = run_query(due_soon, "renewal_due_next", {"months": 3}, viewer=DIRECTOR)
+
+    totals = renewals_tables.due_totals(due)
+    table = renewals_tables.due_next_table(due, "zh-CN")
+
+    assert totals == {
+        "contracts": 2,
+        "amount": 60000.0,
+        "renewed": 1,
+        "renewed_amount": 40000.0,
+        "pending": 1,
+        "pending_amount": 20000.0,
+    }
+    assert table["续费结果"].to_list() == ["待定", "已提前续费"]
+    assert table["流失风险"].to_list() == ["25.0%", "—"]

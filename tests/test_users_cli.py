@@ -181,3 +181,113 @@ def test_demo_users_one_per_role(published):
     ]
     # Running it again resets them without error.
     assert cli("demo", config=published.config).returncode == 0
+
+
+def add_admin(url: str, name: str) -> None:
+    result = cli(
+        "--database-url",
+        url,
+        "add",
+        name,
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="long-enough-1\n",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+LAST_ADMIN = (
+    "Refused: User 'li' is the last active admin, so this change would leave nobody who can "
+    "manage users. Make another user admin first.\n"
+)
+
+
+@pytest.mark.parametrize("args", [("set-role", "li", "--role", "director"), ("disable", "li")])
+def test_last_admin_kept(url, args):
+    add_admin(url, "li")
+
+    result = cli("--database-url", url, *args)
+
+    assert result.returncode == 1
+    assert result.stderr == LAST_ADMIN
+    user = users.get_user(store.engine_for(url), "li")
+    assert (user.role, user.disabled) == ("admin", False)
+
+
+def test_second_admin_may_step_down(url):
+    add_admin(url, "li")
+    add_admin(url, "zhao")
+
+    # Two active admins: one may become director, then the other is the last one.
+    assert cli("--database-url", url, "set-role", "zhao", "--role", "director").returncode == 0
+    assert cli("--database-url", url, "disable", "li").stderr == LAST_ADMIN
+    # A disabled admin does not count: with zhao back as admin and li disabled, zhao is last.
+    assert cli("--database-url", url, "set-role", "zhao", "--role", "admin").returncode == 0
+    assert cli("--database-url", url, "disable", "li").returncode == 0
+    assert cli("--database-url", url, "disable", "zhao").stderr.startswith(
+        "Refused: User 'zhao' is the last active admin"
+    )
+
+
+def add_rep(url: str, staff_name: str, config: Path | None = None):
+    args = ["--database-url", url] if url else []
+    return cli(
+        *args,
+        "add",
+        "zheng",
+        "--role",
+        "sales_rep",
+        "--staff-name",
+        staff_name,
+        "--password-stdin",
+        stdin="long-enough-1\n",
+        config=config,
+    )
+
+
+def test_staff_name_trimmed(url):
+    result = add_rep(url, " 郑博 ")
+
+    assert result.returncode == 0, result.stderr
+    assert users.get_user(store.engine_for(url), "zheng").staff_name == "郑博"
+
+
+@pytest.mark.parametrize(
+    "staff_name", ["张" * 51, "郑\n博", "张" * 5000], ids=["51_chars", "newline", "5000_chars"]
+)
+def test_bad_staff_name_refused(url, staff_name):
+    result = add_rep(url, staff_name)
+
+    assert result.returncode == 1
+    assert "is not allowed; use at most 50 printable characters" in result.stderr
+    assert users.get_user(store.engine_for(url), "zheng") is None
+
+
+def test_staff_name_of_50_accepted(url):
+    assert add_rep(url, "张" * 50).returncode == 0
+
+
+def test_unknown_staff_name_warns(published):
+    """郑博 is nobody's sales rep in the fixture snapshot; 张伟 owns members 1 and 3."""
+    snapshot = published.config.parent / "warehouse" / "current.duckdb"
+
+    result = add_rep("", " 郑博 ", config=published.config)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Added zheng (sales_rep).\n"
+    assert result.stderr == (
+        f"Warning: no member in the published snapshot {snapshot} has sales_rep = '郑博', "
+        "so zheng sees no members. Check the spelling against the portal data.\n"
+    )
+    known = cli(
+        "set-role",
+        "zheng",
+        "--role",
+        "sales_rep",
+        "--staff-name",
+        "张伟",
+        config=published.config,
+    )
+    assert known.returncode == 0, known.stderr
+    assert known.stderr == ""

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, tables
 from dashboard.formatting import format_date, format_number, format_timestamp
 from dashboard.freshness import STALE_DAYS, clock, is_stale
+from dashboard.session import current_viewer
 from dashboard.snapshot import require_snapshot
 from dashboard.widgets import export_buttons, export_query_buttons, page_header
 from i18n import current_language, label, t
@@ -63,12 +64,19 @@ else:
         st.plotly_chart(charts.reasons_bar(by_reason, language), key="status.reasons")
 
 st.subheader(t("status.rejected_title", count=REJECTED_SAMPLE_ROWS))
+# The query layer hides rejected rows from sales reps and after-sales staff and masks their
+# source text for directors and executives. The page only adds a note for the case that applies.
+raw_text_access = current_viewer().raw_text_access
 rejected = snapshot.query("rejected_rows_sample", max_rows=REJECTED_SAMPLE_ROWS)
-if rejected.empty:
+if raw_text_access == "none":
+    st.info(t("status.rejected_hidden"))
+elif rejected.empty:
     st.info(t("status.rejected_empty"))
 else:
     rejected_table = tables.rejected_rows_table(rejected, language)
     st.caption(t("status.rejected_export_note", count=REJECTED_SAMPLE_ROWS))
+    if raw_text_access == "masked":
+        st.caption(t("status.rejected_masked"))
     st.dataframe(rejected_table, hide_index=True, placeholder=t("value.missing"))
     export_query_buttons(
         snapshot,

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, tables
 from dashboard.formatting import format_date, format_number, is_missing
+from dashboard.logs import shorten
 from dashboard.members import member_options, requested_member
 from dashboard.renewals_actions import show_action_timeline
 from dashboard.snapshot import require_snapshot
@@ -32,7 +33,7 @@ raw_member = st.query_params.get("member")
 requested = requested_member(raw_member)
 member_ids = list(names)
 if raw_member and requested not in names:
-    st.warning(t("detail.not_found", member=raw_member))
+    st.warning(t("detail.not_found", member=shorten(raw_member)))
 start = member_ids.index(requested) if requested in names else 0
 member_id = st.selectbox(
     t("detail.pick"), member_ids, index=start, format_func=names.get, key="detail.member"

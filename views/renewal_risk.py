@@ -44,15 +44,23 @@ with st.sidebar:
         step=1,
         key="risk.days",
     )
-    # "Mine": the viewer's own contracts when they have a staff name, else a chosen owner.
+    # "Mine": the members the viewer is responsible for by role when they have a staff name,
+    # else the contracts of a chosen after-sales owner.
     if viewer.staff_name:
-        mine = st.checkbox(t("risk.mine"), value=viewer.role == "after_sales", key="risk.mine")
+        owner_column = renewals_tables.queue_owner_column(viewer.role)
+        mine = st.checkbox(
+            t("risk.mine"),
+            value=viewer.role == "after_sales",
+            help=t(f"risk.mine_help.{owner_column}"),
+            key="risk.mine",
+        )
         owner = viewer.staff_name if mine else None
     else:
+        owner_column = "after_sales_owner"
         owners = snapshot.query("risk_owner_options")["after_sales_owner"].tolist()
         owner = choice_filter(t("risk.owner"), owners, key="risk.owner")
 
-queue = snapshot.query("risk_queue", days=int(days), owner=owner)
+queue = snapshot.query("risk_queue", days=int(days), owner=owner, owner_column=owner_column)
 st.caption(t("risk.queue_caption", days=int(days)))
 columns = st.columns(3)
 columns[0].metric(t("risk.contracts"), f"{len(queue):,}")
@@ -71,7 +79,7 @@ else:
     export_query_buttons(
         snapshot,
         "risk_queue",
-        {"days": int(days), "owner": owner},
+        {"days": int(days), "owner": owner, "owner_column": owner_column},
         "renewal_risk_queue",
         key="risk.export",
         transform=partial(
@@ -80,7 +88,7 @@ else:
     )
 
     st.subheader(t("action.form_title"))
-    renewals_actions.action_form(queue, engine, key="risk.action")
+    renewals_actions.action_form(queue, engine, key="risk.action", timezone=snapshot.timezone)
 
 st.subheader(t("risk.backtest_title"))
 backtest = snapshot.query("risk_backtest")

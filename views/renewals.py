@@ -67,6 +67,7 @@ current = rates[rates["period"].isin(in_range)]
 totals = renewals_tables.rate_totals(current)
 closed = renewals_tables.closed_periods(current)
 earlier = renewals_tables.rate_totals(renewals_tables.year_earlier(rates, closed))
+st.caption(t("renewals.rates_period_rule"))
 if len(closed) < len(in_range):
     st.caption(t("renewals.rates_closed_only", periods=len(in_range) - len(closed)))
 
@@ -114,13 +115,18 @@ export_buttons(table, "renewal_rates", key="renewals.rates")
 st.subheader(t("renewals.due_title", months=DUE_MONTHS))
 due = snapshot.query("renewal_due_next", months=DUE_MONTHS)
 if due.empty:
-    st.info(t("renewals.due_empty"))
+    st.info(t("renewals.due_none"))
 else:
+    due_totals = renewals_tables.due_totals(due)
     st.caption(
         t(
-            "renewals.due_summary",
-            contracts=len(due),
-            amount=format_cny(due["amount_cny"].sum(), language),
+            "renewals.due_summary_outcomes",
+            contracts=due_totals["contracts"],
+            amount=format_cny(due_totals["amount"], language),
+            renewed=due_totals["renewed"],
+            renewed_amount=format_cny(due_totals["renewed_amount"], language),
+            pending=due_totals["pending"],
+            pending_amount=format_cny(due_totals["pending_amount"], language),
         )
     )
     due_table = renewals_tables.due_next_table(due, language)

@@ -5,6 +5,8 @@ import streamlit as st
 
 from dashboard.auth import auth_settings
 from dashboard.session import current_viewer
+from dashboard.snapshot import SnapshotMissing, locate_snapshot
+from dashboard.users import owned_member_count
 from dashboard.widgets import export_buttons, labelled_select, page_header
 from i18n import t
 from queries.access import OWNER_COLUMN, ROLES
@@ -22,13 +24,36 @@ role_labels = {role: t(f"role.{role}") for role in ROLES}
 
 
 def show_outcome(action, message: str) -> None:
-    """Run an action on the users table; show `message`, or the refusal's catalog sentence."""
+    """Run an action on the users table; show `message`, or the refusal's catalog sentence.
+
+    After an add or a role change, warn when a sales rep's or after-sales user's staff name
+    owns no member in the published snapshot, since that user would see nothing.
+    """
     try:
-        action()
+        user = action()
     except users.UserError as error:
         st.error(t(f"users.error.{error.code}"))
-    else:
-        st.success(message)
+        return
+    st.success(message)
+    warn_if_owns_nothing(user)
+
+
+def warn_if_owns_nothing(user: users.User) -> None:
+    if user.role not in OWNER_COLUMN or user.staff_name is None:
+        return
+    try:
+        snapshot = locate_snapshot()
+    except SnapshotMissing:
+        return
+    if owned_member_count(snapshot.path, user.role, user.staff_name) == 0:
+        st.warning(
+            t(
+                "users.staff_owns_nothing",
+                user=user.username,
+                staff=user.staff_name,
+                column=OWNER_COLUMN[user.role],
+            )
+        )
 
 
 all_users = users.list_users(engine)
@@ -64,14 +89,18 @@ if all_users:
     names = [u.username for u in all_users]
     target = st.selectbox(t("users.col.username"), names, key="users.change.username")
     role_column, password_column, access_column = st.columns(3)
-    with role_column, st.form("users.role"):
-        role = labelled_select(t("users.col.role"), role_labels, key="users.change.role")
-        staff = st.text_input(t("users.col.staff_name"), key="users.change.staff_name")
-        if st.form_submit_button(t("users.set_role")):
-            show_outcome(
-                lambda: users.set_role(engine, target, role, staff),
-                t("users.role_set", user=target, role=role_labels[role]),
-            )
+    # An admin who changed their own role could lock everyone out of this page.
+    if target == viewer.username:
+        role_column.caption(t("users.not_own_role"))
+    else:
+        with role_column, st.form("users.role"):
+            role = labelled_select(t("users.col.role"), role_labels, key="users.change.role")
+            staff = st.text_input(t("users.col.staff_name"), key="users.change.staff_name")
+            if st.form_submit_button(t("users.set_role")):
+                show_outcome(
+                    lambda: users.set_role(engine, target, role, staff),
+                    t("users.role_set", user=target, role=role_labels[role]),
+                )
     with password_column, st.form("users.password", clear_on_submit=True):
         password = st.text_input(t("auth.password"), type="password", key="users.change.password")
         if st.form_submit_button(t("users.reset_password")):
