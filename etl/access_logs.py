@@ -591,13 +591,16 @@ class FileParser:
         raw_position = raw.tell()
         pending: deque[Future] = deque()
         while block := reader.read(BLOCK_BYTES):
-            data = carry + block if carry else block
-            cut = data.rfind(b"\n") + 1
-            carry = data[cut:]
-            if cut:
-                pending.append(self.start_block(writer, data[:cut], line_no))
-                line_no += data.count(b"\n", 0, cut)
-                position += cut
+            end = block.rfind(b"\n") + 1
+            if end:
+                # One copy of the block's whole lines, joined to the line started before.
+                data = b"".join((carry, memoryview(block)[:end]))
+                carry = block[end:]
+                pending.append(self.start_block(writer, data, line_no))
+                line_no += data.count(b"\n")
+                position += len(data)
+            else:
+                carry += block
             # Blocks finish in file order; at most one more than the workers waits in memory.
             while len(pending) > self.in_flight():
                 self.finish_block(writer, pending.popleft())
