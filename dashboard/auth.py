@@ -26,10 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 import store
 from dashboard.navigation import LinkTarget, link_target, page_for_link, page_title_key
 from dashboard.session import LAST_ACTIVE_KEY, VIEWER_KEY, signed_in_viewer
-from dashboard.snapshot import SnapshotMissing, config_path
+from dashboard.snapshot import SnapshotMissing, read_portal_config
 from dashboard.users import DEMO_PASSWORD, config_value
-from etl.config import ENV_APP_DATABASE_URL, load_config
-from etl.errors import ConfigError, DatabaseUrlError
+from etl.config import ENV_APP_DATABASE_URL
+from etl.errors import DatabaseUrlError
 from etl.portal_db import database_setting, masked_url, redact_url_secrets
 from i18n import t
 from queries.access import Viewer
@@ -59,15 +59,7 @@ class AuthSettings:
 
 def auth_settings() -> AuthSettings:
     """Read the login settings from the portal config; raise SnapshotMissing without one."""
-    path = config_path()
-    if not path.is_file():
-        raise SnapshotMissing(t("snapshot.no_config", path=path))
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        logger.warning("Portal config %s is invalid: %s", path, error)
-        raise SnapshotMissing(t("snapshot.invalid_config", path=path, error=error)) from None
-
+    config = read_portal_config()
     secret_url = _secret(ENV_APP_DATABASE_URL)
     return AuthSettings(
         database_url=secret_url or config.app_database_url,

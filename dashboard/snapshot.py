@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.session import current_viewer
-from etl.config import load_config
+from etl.config import Config, load_config
 from etl.errors import ConfigError
 from i18n import t
 from queries import run_query
@@ -71,18 +71,23 @@ def config_path() -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def locate_snapshot() -> Snapshot:
-    """Resolve config -> current.duckdb -> snapshot file; raise SnapshotMissing if absent."""
+def read_portal_config() -> Config:
+    """Load the portal config; raise SnapshotMissing when it is missing or invalid."""
     path = config_path()
     if not path.is_file():
         raise SnapshotMissing(t("snapshot.no_config", path=path))
 
     try:
-        config = load_config(path)
+        return load_config(path)
     except ConfigError as error:
         logger.warning("Portal config %s is invalid: %s", path, error)
         raise SnapshotMissing(t("snapshot.invalid_config", path=path, error=error)) from None
 
+
+def locate_snapshot() -> Snapshot:
+    """Resolve config -> current.duckdb -> snapshot file; raise SnapshotMissing if absent."""
+    config = read_portal_config()
+    path = config_path()
     link = config.warehouse_dir / SNAPSHOT_LINK
     target = link.resolve()
     if not target.is_file():
