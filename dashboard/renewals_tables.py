@@ -211,7 +211,7 @@ def queue_table(queue: pd.DataFrame, language: str) -> pd.DataFrame:
         {
             translate(language, "col.member_id"): queue["member_id"].to_numpy(),
             translate(language, "col.company"): queue["company_name"].to_numpy(),
-            # A member can have two overlapping contracts in the queue, told apart by contract ID.
+            # A member can have two overlapping contracts in the queue, so the contract ID is shown.
             translate(language, "risk.col.contract_id"): queue["contract_id"].to_numpy(),
             translate(language, "col.tier"): queue["tier"].to_numpy(),
             translate(language, "renewals.col.end_date"): pd.to_datetime(queue["end_date"]).dt.date,

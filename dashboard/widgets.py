@@ -94,7 +94,7 @@ def export_query_buttons(
     goes into the audit (default: the page's filter widgets, as for export_buttons).
     The click reads the snapshot file the page ran on, so the export matches the page even
     after a new load. If later loads have pruned that file (warehouse.keep_snapshots) and no
-    connection in the process still holds it open, the click fails until the page reloads.
+    connection in the process still has it open, the click fails until the page reloads.
     """
     viewer = current_viewer()
 

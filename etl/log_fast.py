@@ -68,8 +68,8 @@ def supports(fmt) -> bool:
 
 # Checks that a fast line has a built-in format, for the line and its parts `f` split at
 # quotes. Fast lines are printable ASCII without backslashes and end with a newline, so \s is
-# a space or that newline. One pattern covers the line up to the referrer's opening quote; no
-# class in it matches a quote, so its quotes are the line's first three and the parts agree.
+# a space or that newline. One pattern covers the line up to the referrer's opening quote.
+# No class in it matches a quote, so its quotes are the line's first three and the parts agree.
 # The checks are stricter than the formats' patterns (no brackets in the head's first fields,
 # no ", " list as the client): a line they refuse takes the Python path, which parses it by
 # the full pattern.

@@ -138,7 +138,7 @@ def redact_url_secrets(message: str, url: object) -> str:
     secrets = set()
     for start, end in _secret_spans(text):
         secrets.update({text[start:end], urllib.parse.unquote(text[start:end])})
-    # Longest first, so that a secret containing a shorter one is replaced whole.
+    # Replace longer secrets first, so that one containing a shorter one is masked whole.
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         message = message.replace(secret, MASK)
     return message

@@ -146,7 +146,7 @@ def test_query_export_whole_and_bounded_memory(big_table, tmp_path, monkeypatch)
 
 
 def test_transform_applied_per_chunk(big_table, monkeypatch):
-    """A per-chunk transform sees every row once, in chunks, and keeps memory bounded."""
+    """A per-chunk transform gets every row once, in chunks, and keeps memory bounded."""
     monkeypatch.setattr(exports, "query_text", lambda name: "select * from members")
     con = duckdb.connect(str(big_table), read_only=True)
     sizes: list[int] = []

@@ -478,12 +478,12 @@ def test_action_timeline_exports(published, clicks):
 def test_users_table_exports(published, clicks):
     ensure_user("sales_rep", "王芳", username="wang")
     at = open_page("views/users.py", role="admin")
-    shown = at.dataframe[0].value
+    page_table = at.dataframe[0].value
     rows = xlsx_rows(download(at, "users.export.xlsx"))
 
     assert rows[0] == ["用户名", "角色", "员工姓名", "状态", "锁定至 (UTC)"]
     assert [row[:2] for row in rows[1:]] == [["admin", "管理员"], ["wang", "销售"]]
-    assert len(rows) - 1 == len(shown)
+    assert len(rows) - 1 == len(page_table)
     assert last_audit()["row_count"] == 2
 
 
@@ -494,8 +494,8 @@ REJECTED_MEMBER_RAW = (
     "contact_phone='0571-88889999', contact_mobile='13912345678', "
     "contact_email='chen@example.com', contact_wechat='wxid_secret'"
 )
-# Page columns 数据源, 文件, 行号, 列, 值, 原因 of the added member row, the same for every
-# role that sees it; only 原始内容 differs.
+# Page columns 数据源, 文件, 行号, 列, 值, 原因 of the added member row. They are the same for
+# every role that may read the row, and only 原始内容 differs.
 REJECTED_MEMBER_CELLS = ["门户数据库", "members", 9, "registered_on", "2026-13-45", "日期无效"]
 REJECTED_SECRETS = ("88889999", "13912345678", "chen@example.com", "wxid_secret")
 
@@ -527,8 +527,8 @@ def test_rejected_member_row_by_role(published, clicks, role, raw):
     rows = csv_rows(download(at, "status.rejected.csv"))
     sheet = xlsx_rows(download(at, "status.rejected.xlsx"))
 
-    # The fixture's 12 rows + the member row; by source, file and line the member row
-    # comes after the 10 access-log rows and members row 8.
+    # The fixture's 12 rows and the member row. Sorted by source, file and line, the member
+    # row comes after the 10 access-log rows and members row 8.
     assert len(page_table) == 13
     assert page_table.iloc[11].tolist() == [*REJECTED_MEMBER_CELLS, raw]
     assert len(rows) - 1 == 13
