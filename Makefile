@@ -56,4 +56,4 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(BIN)/.installed-run
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR)
+	rm -rf $(VENV) $(DEMO_DIR) build

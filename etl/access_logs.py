@@ -596,8 +596,9 @@ class FileParser:
                 # One copy of the block's whole lines, joined to the line started before.
                 data = b"".join((carry, memoryview(block)[:end]))
                 carry = block[end:]
-                pending.append(self.start_block(writer, data, line_no))
-                line_no += data.count(b"\n")
+                lines = data.count(b"\n")
+                pending.append(self.start_block(writer, data, line_no, lines))
+                line_no += lines
                 position += len(data)
             else:
                 carry += block
@@ -620,11 +621,12 @@ class FileParser:
         fast = self.context.fast
         return 0 if fast is None else fast.workers
 
-    def start_block(self, writer: ChunkWriter, data: bytes, line_no: int) -> Future:
-        """Stage the complete lines of `data`, numbered after `line_no`, maybe on a worker."""
+    def start_block(self, writer: ChunkWriter, data: bytes, line_no: int, lines: int) -> Future:
+        """Stage the `lines` complete lines of `data`, numbered after `line_no`, maybe on a
+        worker."""
         fast = self.context.fast
         if fast is not None:
-            return fast.submit(data, line_no + 1, writer.new_part())
+            return fast.submit(data, line_no + 1, writer.new_part(), lines)
         for number, line in enumerate(data.split(b"\n")[:-1], start=line_no + 1):
             self.parse_line(writer, line, number)
         done: Future = Future()

@@ -1,11 +1,13 @@
-"""The fast path of access-log parsing: a block of lines at a time, inside DuckDB.
+"""The fast path of access-log parsing: a block of lines at a time.
 
-A block of complete lines is split with numpy and handed to DuckDB as an Arrow column.
-DuckDB checks the format's pattern (RE2) and cuts out the fields, parses the timestamps and
-splits the request. Python classifies only the distinct quarter hours (for the zone's
-offset), agents, host and path pairs, and referrers, and its results are joined back. The
-rows go straight to a Parquet part of the chunk. FastPool parses WORKERS blocks at once, each
-with its own DuckDB connection, and the reader finishes them in file order.
+For the built-in formats, the C scanner (etl/log_native.py) checks each line, cuts out the
+fields as Arrow string views, parses the timestamp and computes the visitor id. Without the
+scanner, and for custom formats, the block is split with numpy and handed to DuckDB as an
+Arrow column, and DuckDB checks the format's pattern (RE2), cuts out the fields, parses the
+timestamps and splits the request. Python classifies only the distinct quarter hours (for
+the zone's offset), agents, host and path pairs, and referrers, and its results are joined
+back. The rows go straight to a Parquet part of the chunk. FastPool parses WORKERS blocks at
+once, each with its own DuckDB connection, and the reader finishes them in file order.
 
 A line takes the Python path (access_logs.FileParser.parse_line) instead when it has a byte
 that is not printable ASCII or a backslash (escapes to undo, text that may not be UTF-8),
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from etl import log_native
 from etl.log_formats import BUILTIN_FORMATS, RegexFormat
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,11 @@ WORKERS = 2
 MEMORY_LIMIT = "512MB"
 # Distinct (host, path) pairs remembered across blocks; about 100 bytes each.
 PATH_CACHE_ROWS = 2_000_000
+# The visitor id: the client's first address and the agent, hashed (as log_scan.c does).
+VISITOR_SQL = (
+    "left(md5(trim(split_part(case when m.forwarded_for in ('-', '') then m.client "
+    "else m.forwarded_for end, ',', 1)) || ' ' || m.agent), 16)"
+)
 FIELD_DEFAULTS = {"forwarded_for": "-", "referrer": "-", "agent": "", "host": "", "status": "-"}
 
 
@@ -148,6 +156,10 @@ class FastParser:
         self.condition = f"len(f) = {len(roles)}"
         self.request_check = f"regexp_matches(request, {sql_text(REQUEST_PATTERN)})"
         builtin = next((n for n, text in BUILTIN_FORMATS.items() if text == fmt.text), None)
+        self.builtin = builtin
+        # The C scanner reads the built-in formats; without it DuckDB splits them at quotes.
+        self.native = log_native.library() if builtin is not None else None
+        self.buffers = log_native.ScanBuffers()
         if builtin is not None:
             self._split_by_quotes(builtin)
         self.static = sorted(context.static_extensions)
@@ -183,8 +195,13 @@ class FastParser:
         first_line_no: int,
         target: Path,
         slow_line: Callable[[bytes, int], None],
+        lines: int | None = None,
     ) -> int:
-        """Stage the lines of `data` (complete lines); return how many rows went to `target`."""
+        """Stage the lines of `data` (complete lines, `lines` of them when the caller counted);
+        return how many rows went to `target`."""
+        if self.native is not None:
+            return self._parse_scanned(data, first_line_no, target, slow_line, lines)
+
         offsets, slow = split_lines(data)
         for index in np.flatnonzero(slow):
             slow_line(data[offsets[index] : offsets[index + 1]], first_line_no + int(index))
@@ -200,6 +217,64 @@ class FastParser:
             lines = lines.take(pa.array(fast))
         block = pa.table({"line": lines, "line_no": pa.array(fast + first_line_no, pa.int64())})
         return self._parse_table(block, target, slow_line)
+
+    def _parse_scanned(
+        self, data: bytes, first_line_no: int, target: Path, slow_line, lines: int | None
+    ) -> int:
+        """Stage the lines the C scanner takes; hand the others to `slow_line` in order."""
+        scanned = log_native.scan(self.native, data, self.builtin, lines, self.buffers)
+        starts = scanned.starts
+        for index in scanned.slow.tolist():
+            slow_line(data[starts[index] : starts[index + 1]], first_line_no + index)
+
+        table = scanned.table
+        if not table.num_rows:
+            return 0
+        epochs = table["epoch"].to_numpy()
+        table = table.append_column("day", pa.array(self._local_days(epochs)))
+        table = table.set_column(0, "line_no", pa.array(table["line"].to_numpy() + first_line_no))
+        con = self.con
+        con.register("_scanned", table)
+        try:
+            host = "lower(host)" if self.builtin == "vhost_combined" else "host"
+            con.execute(
+                f"create or replace temp view _matched as "
+                f"select * replace ({host} as host) from _scanned"
+            )
+            self._lookup_agents(con)
+            self._lookup_shops(con)
+            self._lookup_referrers(con)
+            rows = self._copy_rows(con, "_matched", target)
+        finally:
+            con.unregister("_scanned")
+        self._check_rows(rows, table.num_rows)
+        return rows
+
+    def _local_days(self, epochs: np.ndarray) -> np.ndarray:
+        """Return each epoch's day number in the portal's zone, one zone look-up per quarter."""
+        unique, inverse = np.unique(epochs // 900, return_inverse=True)
+        clock = self.context.clock
+        offsets = np.array([clock.zone_offset(int(q) * 900) for q in unique], dtype=np.int64)
+        return ((epochs + offsets[inverse]) // 86400).astype(np.int32)
+
+    def _copy_rows(self, con, source: str, target: Path) -> int:
+        # lz4 wrote a 244,000-row part in about three quarters of snappy's CPU time here.
+        options = "format parquet, compression lz4"
+        copied = con.execute(
+            f"copy ({self._row_sql(source)}) to {sql_text(str(target))} ({options})"
+        ).fetchall()
+        return copied[0][0]
+
+    @staticmethod
+    def _check_rows(rows: int, lines: int) -> None:
+        # Each taken line gives one row. A look-up table with a key twice would multiply
+        # rows, and one without a key would drop them, so the counts must agree.
+        if rows != lines:
+            raise RuntimeError(
+                f"Access-log fast path wrote {rows} rows for {lines} lines "
+                "because a look-up table has a key twice or lacks one; this is a bug, please "
+                "report it. The load stops and the published snapshot stays as it was."
+            )
 
     def _parse_table(self, block: pa.Table, target: Path, slow_line) -> int:
         con = self.con
@@ -219,12 +294,15 @@ class FastParser:
         self._lookup_agents(con)
         self._lookup_shops(con)
         self._lookup_referrers(con)
-        # lz4 wrote a 244,000-row part in about three quarters of snappy's CPU time here.
-        options = "format parquet, compression lz4"
-        copied = con.execute(
-            f"copy ({self._row_sql()}) to {sql_text(str(target))} ({options})"
-        ).fetchall()
-        rows = copied[0][0]
+        con.execute(
+            f"""
+            create or replace temp view _timed as
+            select m.*, t.epoch, t.day, {VISITOR_SQL} as visitor
+            from _matched as m
+            join _times as t using (time)
+            where t.epoch is not null"""
+        )
+        rows = self._copy_rows(con, "_timed", target)
         invalid: list[tuple[str, int]] = []
         if con.execute("select count(*) from _times where epoch is null").fetchall()[0][0]:
             invalid_times = """
@@ -237,15 +315,8 @@ class FastParser:
         for line, line_no in invalid:
             slow_line(line.encode("utf-8"), line_no)
 
-        # Each matched line with a valid time gives one row. A look-up table with a key twice
-        # would multiply rows, and one without a key would drop them, so the counts must agree.
         matched = con.execute("select count(*) from _matched").fetchall()[0][0]
-        if rows != matched - len(invalid):
-            raise RuntimeError(
-                f"Access-log fast path wrote {rows} rows for {matched - len(invalid)} lines "
-                "because a look-up table has a key twice or lacks one; this is a bug, please "
-                "report it. The load stops and the published snapshot stays as it was."
-            )
+        self._check_rows(rows, matched - len(invalid))
         return rows
 
     def _match(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -408,14 +479,12 @@ class FastParser:
         )
         self._lookup(con, "_referrers", frame)
 
-    def _row_sql(self) -> str:
+    def _row_sql(self, source: str) -> str:
+        """Return the query of the rows of `source`: _matched's columns, epoch, day, visitor."""
         return f"""
         with rows as (
-            select m.line_no, t.epoch, t.day,
-                   left(md5(trim(split_part(
-                       case when m.forwarded_for in ('-', '') then m.client
-                            else m.forwarded_for end, ',', 1)) || ' ' || m.agent), 16)
-                       as visitor,
+            select m.line_no, m.epoch, m.day,
+                   m.visitor,
                    p.shop,
                    case
                        when m.method <> 'GET' then 'method_not_counted'
@@ -428,11 +497,9 @@ class FastParser:
                    a.bot, a.alias, m.path = '/robots.txt' as robots,
                    regexp_matches(m.query, {sql_text(UTM_PATTERN)}) as utm,
                    a.wechat, m.referrer
-            from _matched as m
-            join _times as t using (time)
+            from {source} as m
             join _agents as a using (agent)
             join _paths as p using (host, path)
-            where t.epoch is not null
         )
         select r.line_no, r.epoch::bigint as epoch, r.day::integer as day, r.visitor,
                r.shop::varchar as shop, r.outcome, r.bot::varchar as bot,
@@ -471,16 +538,19 @@ class FastPool:
         self.workers = workers
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="log-block")
 
-    def submit(self, data: bytes, first_line_no: int, target: Path) -> Future:
-        """Start parsing `data`; the future gives (rows written to `target`, slow lines)."""
-        return self.executor.submit(self._parse, data, first_line_no, target)
+    def submit(self, data: bytes, first_line_no: int, target: Path, lines: int) -> Future:
+        """Start parsing `data` (`lines` lines); the future gives (rows written to `target`,
+        slow lines)."""
+        return self.executor.submit(self._parse, data, first_line_no, target, lines)
 
-    def _parse(self, data: bytes, first_line_no: int, target: Path) -> tuple[int, SlowLines]:
+    def _parse(
+        self, data: bytes, first_line_no: int, target: Path, lines: int
+    ) -> tuple[int, SlowLines]:
         slow: SlowLines = []
         parser = self.parsers.get()
         try:
             rows = parser.parse_block(
-                data, first_line_no, target, lambda line, number: slow.append((line, number))
+                data, first_line_no, target, lambda line, number: slow.append((line, number)), lines
             )
         finally:
             self.parsers.put(parser)

@@ -1,4 +1,8 @@
-"""The DuckDB fast path gives the same rows, counts and rejections as the Python parser."""
+"""The fast path gives the same rows, counts and rejections as the Python parser.
+
+Each test runs twice: with the C scanner checking and splitting lines, and with DuckDB doing
+it, as a load does where no C compiler is found.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,32 @@ import pytest
 import test_access_logs
 from test_access_logs import DATA, SHOPS, make_config
 
-from etl import access_logs, log_fast
+from etl import access_logs, log_fast, log_native
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from access_log_ingest import write_log
 
 
-def load_all(tmp_path: Path, name: str, files: list[str], base_dir: Path, fast: bool, fmt: str):
+@pytest.fixture(autouse=True, params=["c", "duckdb"])
+def scanner(request, monkeypatch):
+    if request.param == "duckdb":
+        monkeypatch.setattr(log_native, "library", lambda: None)
+    return request.param
+
+
+def load_all(
+    tmp_path: Path,
+    name: str,
+    files: list[str],
+    base_dir: Path,
+    fast: bool,
+    fmt: str,
+    timezone: str = "Asia/Shanghai",
+):
     con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
     cfg = make_config(files, base_dir, fmt)
     shops = {**SHOPS, **{str(member): member for member in range(1, 2_001)}}
-    result = access_logs.load_access_logs(con, cfg, shops, "Asia/Shanghai", progress=False)
+    result = access_logs.load_access_logs(con, cfg, shops, timezone, progress=False)
     views = con.execute("select * from stg_page_views order by file, line_no").fetchall()
     hits = con.execute("select * from stg_bot_hits order by all").fetchall()
     rejected = [(r.file, r.line_no, r.reason, r.column, r.value, r.raw) for r in result.rejections]
@@ -61,10 +80,12 @@ def test_fast_path_matches_python_path(tmp_path, monkeypatch, fmt, block_bytes):
     assert sum(row[2] for row in fast[3]) > 1_000
 
 
-def test_fast_path_is_taken_for_combined():
+def test_fast_path_is_taken_for_combined(scanner):
     context = access_logs.LineContext(make_config(["x"]), SHOPS, "Asia/Shanghai")
     try:
         assert context.fast is not None
+        parsers = context.fast._all
+        assert all((parser.native is not None) == (scanner == "c") for parser in parsers)
     finally:
         context.close()
 
@@ -176,3 +197,22 @@ def test_fast_path_without_static_extensions(tmp_path, monkeypatch):
 
     assert fast == slow
     assert [row[-1] for row in fast[0]] == [1]
+
+
+def test_fast_path_days_across_dst_change(tmp_path, monkeypatch):
+    # New York moved from -05:00 to -04:00 at 07:00 UTC on 10 March 2024. Lines every 20
+    # minutes from 03:00 to 08:40 UTC, written in UTC: local midnight is 05:00 UTC, so the
+    # lines from 03:00 to 04:40 (6 lines) fall on 9 March and the 12 lines after on 10 March.
+    lines = [
+        LINE.format(time=f"10/Mar/2024:{hour:02d}:{minute:02d}:00 +0000")
+        for hour in range(3, 9)
+        for minute in (0, 20, 40)
+    ]
+    (tmp_path / "dst.log").write_text("".join(lines), encoding="ascii")
+    fast = load_all(tmp_path, "fast", ["dst.log"], tmp_path, True, "combined", "America/New_York")
+    monkeypatch.setattr(log_fast, "supports", lambda _format: False)
+    slow = load_all(tmp_path, "slow", ["dst.log"], tmp_path, False, "combined", "America/New_York")
+
+    assert fast == slow
+    days = [row[2].isoformat() for row in fast[0]]
+    assert days == ["2024-03-09"] * 6 + ["2024-03-10"] * 12
