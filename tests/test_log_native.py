@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 
 import pytest
 
@@ -49,9 +50,14 @@ def test_scan_fields_epoch_and_starts():
 
 def test_visitor_ids_match_hashlib():
     # Agent lengths 30 to 160 put the end of `address agent` at every place in MD5's 64-byte
-    # chunks, both sides of the 56-byte padding limit, over one to three chunks. The client
-    # is an X-Forwarded-For list, so only its first address counts.
-    agents = ["a" * length for length in range(30, 161)]
+    # chunks, both sides of the 56-byte padding limit, over one to three chunks. Ids are
+    # computed for two rows at once, so the order is shuffled to pair short with long
+    # messages. Messages of 248 bytes and more (agents of 239 and more here) need more than
+    # the four chunks a pair handles.
+    # The client is an X-Forwarded-For list, so only its first address counts.
+    lengths = [*range(30, 161), 237, 238, 239, 300, 5_000]
+    random.Random(3).shuffle(lengths)
+    agents = ["a" * (length - 1) + "z" for length in lengths]
     data = "".join(LINE.format(client="10.0.0.1,172.16.0.9", agent=a) for a in agents).encode()
     scanned = scan(data)
 
