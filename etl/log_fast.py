@@ -258,8 +258,9 @@ class FastParser:
         return ((epochs + offsets[inverse]) // 86400).astype(np.int32)
 
     def _copy_rows(self, con, source: str, target: Path) -> int:
-        # lz4 wrote a 244,000-row part in about three quarters of snappy's CPU time here.
-        options = "format parquet, compression lz4"
+        # Measured on a 244,000-row part: Parquet version 2 with snappy took about a fifth less
+        # CPU time than version 1 with lz4, and made a part of 4.4 MB instead of 6.2 MB.
+        options = "format parquet, compression snappy, parquet_version v2"
         copied = con.execute(
             f"copy ({self._row_sql(source)}) to {sql_text(str(target))} ({options})"
         ).fetchall()
