@@ -46,70 +46,91 @@ create table if not exists stg_bot_hits (
     day date, member_id bigint, bot_name varchar, detected_by varchar, hits bigint
 )"""
 
-CLASSIFY = """
-create or replace temp table _log_lines as
-with
-
--- Not materialized: each use reads only its columns of the chunks, which measured about a
--- quarter less CPU than one materialized copy of all lines.
+# Every staged line of the load, with the file it came from. Not materialized: each use
+# reads only its columns of the chunks.
+LINES = """
 lines as not materialized (
     select c.file, r.*
     from read_parquet($rows, filename = true) as r
     inner join _log_chunks as c on r.filename = c.rows_path
-),
+)"""
+
+# Clients found to be crawlers by behaviour: day is null for those that fetched /robots.txt
+# (crawlers on every day), else the local day on which they went over the request rate.
+FIND_CRAWLERS = f"""
+create or replace temp table _log_crawlers as
+with
+{LINES}
+
+select visitor, null::integer as day from lines where robots group by visitor
+union all
+select distinct visitor, day
+from lines
+where $max_per_minute > 0
+group by visitor, day, floor(epoch / 60)
+having count(*) > $max_per_minute
+"""
+
+# The lines with member and crawler found, for the statements below. Each statement reads
+# the chunks again: measured on 2,000,000 lines, that took about a quarter less time than one
+# materialized table of all classified lines.
+CLASSIFIED_LINES = f"""
+with
+{LINES},
 
 robots_clients as (
-    select distinct visitor from lines where robots
+    select visitor from _log_crawlers where day is null
 ),
 
 fast_clients as (
-    select distinct visitor, day
-    from lines
-    where $max_per_minute > 0
-    group by visitor, day, floor(epoch / 60)
-    having count(*) > $max_per_minute
-)
+    select visitor, day from _log_crawlers where day is not null
+),
 
-select
-    l.file,
-    l.line_no,
-    l.epoch,
-    l.day,
-    l.visitor,
-    l.outcome,
-    l.source_class,
-    l.search_engine,
-    l.keyword,
-    s.member_id,
-    case
-        when l.bot is not null then 'user_agent'
-        when rc.visitor is not null then 'robots_txt'
-        when fc.visitor is not null then 'rate'
-    end as detected_by,
-    coalesce(l.bot, l.alias) as bot_name
-from lines as l
-left join _log_shops as s on l.shop = s.shop
-left join robots_clients as rc on l.visitor = rc.visitor
-left join fast_clients as fc on l.visitor = fc.visitor and l.day = fc.day
+log_lines as not materialized (
+    select
+        l.file,
+        l.line_no,
+        l.epoch,
+        l.day,
+        l.visitor,
+        l.outcome,
+        l.source_class,
+        l.search_engine,
+        l.keyword,
+        s.member_id,
+        case
+            when l.bot is not null then 'user_agent'
+            when rc.visitor is not null then 'robots_txt'
+            when fc.visitor is not null then 'rate'
+        end as detected_by,
+        coalesce(l.bot, l.alias) as bot_name
+    from lines as l
+    left join _log_shops as s on l.shop = s.shop
+    left join robots_clients as rc on l.visitor = rc.visitor
+    left join fast_clients as fc on l.visitor = fc.visitor and l.day = fc.day
+)
 """
 
-INSERT_PAGE_VIEWS = """
+INSERT_PAGE_VIEWS = f"""
 insert into stg_page_views
+{CLASSIFIED_LINES}
 select member_id, make_timestamp(epoch * 1000000), date '1970-01-01' + day, visitor,
        source_class, search_engine, keyword, file, line_no
-from _log_lines
+from log_lines
 where detected_by is null and outcome = 'view' and member_id is not null
 """
 
-INSERT_BOT_HITS = """
+INSERT_BOT_HITS = f"""
 insert into stg_bot_hits
+{CLASSIFIED_LINES}
 select date '1970-01-01' + day, member_id, bot_name, detected_by, count(*)
-from _log_lines
+from log_lines
 where detected_by is not null
 group by all
 """
 
-OUTCOMES = """
+OUTCOMES = f"""
+{CLASSIFIED_LINES}
 select
     file,
     case
@@ -121,7 +142,7 @@ select
     count(*) as lines,
     min(day) as first_day,
     max(day) as last_day
-from _log_lines
+from log_lines
 group by all
 """
 
@@ -165,10 +186,11 @@ def build_staging(
     con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")
     con.execute("set preserve_insertion_order = false")
     try:
-        con.execute(CLASSIFY, {"rows": list(chunks["rows_path"]), "max_per_minute": max_per_minute})
-        con.execute(INSERT_PAGE_VIEWS)
-        con.execute(INSERT_BOT_HITS)
-        result.stats = file_stats(con)
+        rows = {"rows": list(chunks["rows_path"])}
+        con.execute(FIND_CRAWLERS, {**rows, "max_per_minute": max_per_minute})
+        con.execute(INSERT_PAGE_VIEWS, rows)
+        con.execute(INSERT_BOT_HITS, rows)
+        result.stats = file_stats(con, rows)
     finally:
         con.execute(f"set memory_limit = '{limit}'")
         con.execute(f"set preserve_insertion_order = {order}")
@@ -176,7 +198,7 @@ def build_staging(
     # large file in the wrong format (every line rejected) costs about its size in memory.
     result.rejections = rejections(con, sorted(set(chunks["rejects_path"])))
     _count_rejections(result)
-    for table in ("_log_lines", "_log_chunks", "_log_shops"):
+    for table in ("_log_crawlers", "_log_chunks", "_log_shops"):
         con.execute(f"drop table if exists {table}")
     _log_stats(result.stats)
     return result
@@ -193,10 +215,10 @@ def chunk_table(state: LogState) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "rows_path", "rejects_path"])
 
 
-def file_stats(con: duckdb.DuckDBPyConnection) -> list[SourceStats]:
+def file_stats(con: duckdb.DuckDBPyConnection, rows: dict[str, list[str]]) -> list[SourceStats]:
     by_file: dict[str, SourceStats] = {}
     days: dict[str, tuple[int, int]] = {}
-    for file, outcome, lines, first, last in con.execute(OUTCOMES).fetchall():
+    for file, outcome, lines, first, last in con.execute(OUTCOMES, rows).fetchall():
         stats = by_file.setdefault(file, SourceStats(source=SOURCE, file=file))
         stats.read += lines
         if outcome == "loaded":
