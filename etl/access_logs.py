@@ -24,6 +24,7 @@ import re
 import tempfile
 import zlib
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import BinaryIO
@@ -52,8 +53,14 @@ __all__ = ["LogResult", "load_access_logs", "open_log", "resolve_log_files"]
 SOURCE = "access_logs"
 BATCH_ROWS = 50_000
 RAW_MAX_CHARS = 2_000
+# Rejections keep up to RAW_MAX_CHARS of their line, so fewer of them make a batch.
+REJECT_BATCH_ROWS = 10_000
 # Content is read and parsed this many bytes at a time (whole lines).
 BLOCK_BYTES = 64 << 20
+# Parsing costs memory per line as well as per byte, so a block of more lines than this
+# (short or blank lines) is parsed in pieces. Logged requests average 150 to 300 bytes, which
+# makes a block 200,000 to 450,000 lines.
+MAX_BLOCK_LINES = 500_000
 CACHE_MAX_ENTRIES = 200_000
 # Bumped when parsing changes what a staged row holds, so old chunks are read again.
 PARSER_VERSION = 3
@@ -470,8 +477,9 @@ class ChunkWriter:
         self.directory = directory
         self.temporary = f"tmp-{base}"
         self.columns: dict[str, list] = {name: [] for name in ROW_SCHEMA.names}
-        self.rejections: list[tuple] = []
+        self.rejections: dict[str, list] = {name: [] for name in REJECT_SCHEMA.names}
         self.writer: pq.ParquetWriter | None = None
+        self.reject_writer: pq.ParquetWriter | None = None
         self.lines = 0
         self.fast_parts = 0
 
@@ -489,15 +497,14 @@ class ChunkWriter:
 
     def reject(self, line_no: int, reason: str, line: bytes, column=None, value=None) -> None:
         self.lines += 1
-        self.rejections.append(
-            (
-                line_no,
-                reason,
-                column,
-                None if value is None else value.decode("utf-8", "replace"),
-                line.decode("utf-8", "replace")[:RAW_MAX_CHARS],
-            )
-        )
+        rejected = self.rejections
+        rejected["line_no"].append(line_no)
+        rejected["reason"].append(reason)
+        rejected["column_name"].append(column)
+        rejected["value"].append(None if value is None else value.decode("utf-8", "replace"))
+        rejected["raw"].append(line.decode("utf-8", "replace")[:RAW_MAX_CHARS])
+        if len(rejected["line_no"]) >= REJECT_BATCH_ROWS:
+            self._flush_rejections()
 
     def _flush(self) -> None:
         table = pa.table(self.columns, schema=ROW_SCHEMA)
@@ -506,17 +513,22 @@ class ChunkWriter:
         self.writer.write_table(table)
         self.columns = {name: [] for name in ROW_SCHEMA.names}
 
+    def _flush_rejections(self) -> None:
+        # A file in the wrong format rejects every line, so rejections stream like rows.
+        table = pa.table(self.rejections, schema=REJECT_SCHEMA)
+        if self.reject_writer is None:
+            path = self.directory / f"{self.temporary}.rejects"
+            self.reject_writer = pq.ParquetWriter(path, REJECT_SCHEMA)
+        self.reject_writer.write_table(table)
+        self.rejections = {name: [] for name in REJECT_SCHEMA.names}
+
     def close(self, name: str) -> None:
         """Write what is left and move both files to their final names."""
         self._flush()
-        assert self.writer is not None
+        self._flush_rejections()
+        assert self.writer is not None and self.reject_writer is not None
         self.writer.close()
-        columns = list(zip(*self.rejections, strict=True)) or [[]] * len(REJECT_SCHEMA)
-        rejects = pa.table(
-            {n: list(c) for n, c in zip(REJECT_SCHEMA.names, columns, strict=True)},
-            schema=REJECT_SCHEMA,
-        )
-        pq.write_table(rejects, self.directory / f"{self.temporary}.rejects")
+        self.reject_writer.close()
         (self.directory / f"{self.temporary}.rows").replace(self.directory / f"{name}.rows.parquet")
         (self.directory / f"{self.temporary}.rejects").replace(
             self.directory / f"{name}.rejects.parquet"
@@ -574,6 +586,22 @@ def skip_to(reader: BinaryIO, raw: BinaryIO, offset: int) -> bool:
     return True
 
 
+def block_pieces(data: bytes, start: int, stop: int, lines: int) -> Iterator[tuple[int, int, int]]:
+    """Yield (start, stop, lines) of pieces of data[start:stop], whole lines of at most
+    MAX_BLOCK_LINES each; `lines` is the number of newlines in that range."""
+    if lines <= MAX_BLOCK_LINES:
+        yield start, stop, lines
+        return
+
+    # Halve by bytes at a line end; when the first line is over half, it is the first piece.
+    middle = data.rfind(b"\n", start, (start + stop) // 2) + 1
+    if middle <= start:
+        middle = data.find(b"\n", start, stop) + 1
+    first = data.count(b"\n", start, middle)
+    yield from block_pieces(data, start, middle, first)
+    yield from block_pieces(data, middle, stop, lines - first)
+
+
 class FileParser:
     """Parses lines of one file from the entry's offset and writes its chunks."""
 
@@ -596,15 +624,16 @@ class FileParser:
                 # One copy of the block's whole lines, joined to the line started before.
                 data = b"".join((carry, memoryview(block)[:end]))
                 carry = block[end:]
-                lines = data.count(b"\n")
-                pending.append(self.start_block(writer, data, line_no, lines))
-                line_no += lines
+                for low, high, lines in block_pieces(data, 0, len(data), data.count(b"\n")):
+                    piece = data if high - low == len(data) else data[low:high]
+                    pending.append(self.start_block(writer, piece, line_no, lines))
+                    line_no += lines
+                    # Blocks finish in file order; one more than the workers waits in memory.
+                    while len(pending) > self.in_flight():
+                        self.finish_block(writer, pending.popleft())
                 position += len(data)
             else:
                 carry += block
-            # Blocks finish in file order; at most one more than the workers waits in memory.
-            while len(pending) > self.in_flight():
-                self.finish_block(writer, pending.popleft())
             bar.update(raw.tell() - raw_position)
             raw_position = raw.tell()
         while pending:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from etl import contacts, renewals, sales, warehouse
+from etl import contacts, log_build, renewals, sales, warehouse
 from etl.access_logs import load_access_logs
 from etl.config import Config, load_config
 from etl.errors import LoadError
@@ -34,6 +34,7 @@ class LoadReport:
     as_of: dt.date | None = None
     snapshot: Path | None = None
     stats: list[SourceStats] = field(default_factory=list)
+    # Rejected rows of every source but the access logs, whose are in stg_log_rejections.
     rejections: list[Rejection] = field(default_factory=list)
     # Lines that marts add to the report, such as the renewal-risk backtest.
     extra_lines: list[str] = field(default_factory=list)
@@ -135,7 +136,6 @@ def _build(
         staging_dir=config.warehouse_dir / "staging" / "access_logs",
     )
     report.stats.extend(logs.stats)
-    report.rejections.extend(logs.rejections)
 
     for reader, sheet, table in (
         (read_sales_targets, config.sales_targets, "sales_targets"),
@@ -307,4 +307,10 @@ def _record_run(
             (report.run_id, r.source, r.file, r.line_no, r.column, r.value, r.reason, r.raw)
             for r in report.rejections
         ],
+    )
+    # Access-log rejections stay in DuckDB: a file in the wrong format has millions.
+    con.execute(
+        "insert into rejected_rows select $run_id, $source, file, line_no, column_name, value,"
+        " reason, raw from stg_log_rejections",
+        {"run_id": report.run_id, "source": log_build.SOURCE},
     )

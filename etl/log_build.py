@@ -30,10 +30,10 @@ BUILD_MEMORY_LIMIT = "1GB"
 
 @dataclass
 class LogResult:
-    """Per-file counts and rejected lines of one load_access_logs call."""
+    """Per-file counts of one load_access_logs call; its rejected lines are in
+    stg_log_rejections (staged_rejections reads them)."""
 
     stats: list[SourceStats] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
 
 
 CREATE_PAGE_VIEWS = """
@@ -44,6 +44,11 @@ create table if not exists stg_page_views (
 CREATE_BOT_HITS = """
 create table if not exists stg_bot_hits (
     day date, member_id bigint, bot_name varchar, detected_by varchar, hits bigint
+)"""
+CREATE_REJECTIONS = """
+create table if not exists stg_log_rejections (
+    file varchar, line_no bigint, reason varchar, column_name varchar, value varchar,
+    raw varchar
 )"""
 
 # Every staged line of the load, with the file it came from. Not materialized: each use
@@ -146,12 +151,23 @@ from log_lines
 group by all
 """
 
-REJECTIONS = """
-select c.file, r.line_no, r.reason, r.column_name, r.value, r.raw
-from read_parquet($rejects, filename = true) as r
-inner join (select distinct file, rejects_path from _log_chunks) as c
-    on r.filename = c.rejects_path
-order by c.file, r.line_no
+REJECTED_LINES = """
+rejected as not materialized (
+    select c.file, r.*
+    from read_parquet($rejects, filename = true) as r
+    inner join (select distinct file, rejects_path from _log_chunks) as c
+        on r.filename = c.rejects_path
+)"""
+
+INSERT_REJECTIONS = f"""
+insert into stg_log_rejections
+with {REJECTED_LINES}
+select file, line_no, reason, column_name, value, raw from rejected
+"""
+
+REJECTIONS_BY_REASON = f"""
+with {REJECTED_LINES}
+select file, reason, count(*) from rejected group by all order by all
 """
 
 
@@ -161,6 +177,7 @@ def build_staging(
     """Fill stg_page_views and stg_bot_hits from every chunk of the claimed entries."""
     con.execute(CREATE_PAGE_VIEWS)
     con.execute(CREATE_BOT_HITS)
+    con.execute(CREATE_REJECTIONS)
     chunks = chunk_table(state)
     result = LogResult()
     if chunks.empty:
@@ -191,13 +208,12 @@ def build_staging(
         con.execute(INSERT_PAGE_VIEWS, rows)
         con.execute(INSERT_BOT_HITS, rows)
         result.stats = file_stats(con, rows)
+        rejects = {"rejects": sorted(set(chunks["rejects_path"]))}
+        con.execute(INSERT_REJECTIONS, rejects)
+        _count_rejections(con, rejects, result)
     finally:
         con.execute(f"set memory_limit = '{limit}'")
         con.execute(f"set preserve_insertion_order = {order}")
-    # NOTE: rejected lines come back as Python objects, up to 2,000 characters each, so a
-    # large file in the wrong format (every line rejected) costs about its size in memory.
-    result.rejections = rejections(con, sorted(set(chunks["rejects_path"])))
-    _count_rejections(result)
     for table in ("_log_crawlers", "_log_chunks", "_log_shops"):
         con.execute(f"drop table if exists {table}")
     _log_stats(result.stats)
@@ -235,7 +251,9 @@ def file_stats(con: duckdb.DuckDBPyConnection, rows: dict[str, list[str]]) -> li
     return list(by_file.values())
 
 
-def rejections(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[Rejection]:
+def staged_rejections(con: duckdb.DuckDBPyConnection) -> list[Rejection]:
+    """Return the rejected lines in stg_log_rejections by file and line; for tests and small
+    loads, as a large file in the wrong format has as many as it has lines."""
     return [
         Rejection(
             source=SOURCE,
@@ -247,20 +265,22 @@ def rejections(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[Rejecti
             raw=raw,
         )
         for file, line_no, reason, column, value, raw in con.execute(
-            REJECTIONS, {"rejects": paths}
+            "select * from stg_log_rejections order by file, line_no"
         ).fetchall()
     ]
 
 
-def _count_rejections(result: LogResult) -> None:
+def _count_rejections(
+    con: duckdb.DuckDBPyConnection, rejects: dict[str, list[str]], result: LogResult
+) -> None:
     by_file = {stats.file: stats for stats in result.stats}
-    for rejection in result.rejections:
-        stats = by_file.get(rejection.file)
+    for file, reason, lines in con.execute(REJECTIONS_BY_REASON, rejects).fetchall():
+        stats = by_file.get(file)
         if stats is None:
-            stats = by_file[rejection.file] = SourceStats(source=SOURCE, file=rejection.file)
+            stats = by_file[file] = SourceStats(source=SOURCE, file=file)
             result.stats.append(stats)
-        stats.read += 1
-        stats.rejected[rejection.reason] += 1
+        stats.read += lines
+        stats.rejected[reason] += lines
 
 
 def _log_stats(stats_list: list[SourceStats]) -> None:

@@ -41,6 +41,9 @@ STAGING_SCHEMAS = {
         line_no BIGINT""",
     "stg_bot_hits": """
         day DATE, member_id BIGINT, bot_name VARCHAR, detected_by VARCHAR, hits BIGINT""",
+    "stg_log_rejections": """
+        file VARCHAR, line_no BIGINT, reason VARCHAR, column_name VARCHAR, value VARCHAR,
+        raw VARCHAR""",
     "sales_targets": "month DATE, sales_rep VARCHAR, target_cny DOUBLE",
     "call_counts": "month DATE, sales_rep VARCHAR, calls BIGINT",
     "load_runs": """
@@ -60,7 +63,14 @@ STAGING_SCHEMAS = {
 }
 
 # Staging tables that are dropped before publishing; the rest is the published schema.
-STAGING_ONLY = ("stg_members", "stg_contracts", "stg_events", "stg_page_views", "stg_bot_hits")
+STAGING_ONLY = (
+    "stg_members",
+    "stg_contracts",
+    "stg_events",
+    "stg_page_views",
+    "stg_bot_hits",
+    "stg_log_rejections",
+)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

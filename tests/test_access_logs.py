@@ -22,6 +22,7 @@ from etl import access_logs
 from etl.access_logs import LogResult, load_access_logs
 from etl.config import AccessLogConfig
 from etl.errors import ConfigError, SourceError
+from etl.log_build import staged_rejections
 
 DATA = Path(__file__).parent / "data" / "logs"
 SHOPS = {"acme": 101, "101": 101, "beta": 202, "202": 202}
@@ -116,7 +117,7 @@ def test_outcome_counts(tmp_path, name, read, loaded, bots, skipped, rejected):
     assert stats.skipped == Counter(skipped)
     assert stats.rejected == Counter(rejected)
     assert len(page_views(con)) == loaded
-    assert len(result.rejections) == sum(rejected.values())
+    assert len(staged_rejections(con)) == sum(rejected.values())
 
 
 def test_combined_line_row(tmp_path):
@@ -239,20 +240,20 @@ def test_invalid_utf8_referrer_rows(tmp_path):
 
 
 def test_truncated_line_rejected_with_raw(tmp_path):
-    con, result = load(tmp_path, ["truncated.log"])
+    con, _ = load(tmp_path, ["truncated.log"])
     raw = (
         '203.0.113.12 - - [01/May/2024:10:00:05 +0800] "GET /shop/acme/ HTTP/1.1" 200 100 "-" '
         '"Mozilla/5.0 (Win'
     )
     assert [
-        (r.source, r.file, r.line_no, r.reason, r.column, r.raw) for r in result.rejections
+        (r.source, r.file, r.line_no, r.reason, r.column, r.raw) for r in staged_rejections(con)
     ] == [("access_logs", "truncated.log", 2, "unparseable_line", None, raw)]
     assert [row[-1] for row in page_views(con)] == [1]
 
 
 def test_bad_timestamps_rejected(tmp_path):
-    _, result = load(tmp_path, ["bad_timestamp.log"])
-    assert [(r.line_no, r.reason, r.column, r.value) for r in result.rejections] == [
+    con, _ = load(tmp_path, ["bad_timestamp.log"])
+    assert [(r.line_no, r.reason, r.column, r.value) for r in staged_rejections(con)] == [
         (1, "invalid_timestamp", "time", "31/Feb/2024:10:00:00 +0800"),
         (2, "invalid_timestamp", "time", "01/Foo/2024:10:00:00 +0800"),
     ]
@@ -320,8 +321,8 @@ def test_gzip_by_magic_bytes(tmp_path, name):
 
 
 def test_invalid_request_rejected(tmp_path):
-    _, result = load(tmp_path, ["invalid_request.log"])
-    assert [(r.line_no, r.reason, r.column) for r in result.rejections] == [
+    con, _ = load(tmp_path, ["invalid_request.log"])
+    assert [(r.line_no, r.reason, r.column) for r in staged_rejections(con)] == [
         (1, "invalid_request", "request"),
     ]
 

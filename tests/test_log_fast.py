@@ -17,6 +17,7 @@ import test_access_logs
 from test_access_logs import DATA, SHOPS, make_config
 
 from etl import access_logs, log_fast, log_native
+from etl.log_build import staged_rejections
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from access_log_ingest import write_log
@@ -44,7 +45,9 @@ def load_all(
     result = access_logs.load_access_logs(con, cfg, shops, timezone, progress=False)
     views = con.execute("select * from stg_page_views order by file, line_no").fetchall()
     hits = con.execute("select * from stg_bot_hits order by all").fetchall()
-    rejected = [(r.file, r.line_no, r.reason, r.column, r.value, r.raw) for r in result.rejections]
+    rejected = [
+        (r.file, r.line_no, r.reason, r.column, r.value, r.raw) for r in staged_rejections(con)
+    ]
     stats = [
         (s.file, s.read, s.loaded, s.bots, dict(s.skipped), dict(s.rejected)) for s in result.stats
     ]
@@ -216,3 +219,40 @@ def test_fast_path_days_across_dst_change(tmp_path, monkeypatch):
     assert fast == slow
     days = [row[2].isoformat() for row in fast[0]]
     assert days == ["2024-03-09"] * 6 + ["2024-03-10"] * 12
+
+
+def test_block_pieces_split_at_line_ends(monkeypatch):
+    monkeypatch.setattr(access_logs, "MAX_BLOCK_LINES", 2)
+    data = b"a\nb\nc\nd\ne\n"
+    assert list(access_logs.block_pieces(data, 0, len(data), 5)) == [
+        (0, 4, 2),
+        (4, 6, 1),
+        (6, 10, 2),
+    ]
+    # A first line longer than half the range is a piece of its own.
+    data = b"xxxxxxxxxx\na\nb\n"
+    assert list(access_logs.block_pieces(data, 0, len(data), 3)) == [(0, 11, 1), (11, 15, 2)]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_short_lines_and_rejections_batched(tmp_path, monkeypatch, fast):
+    # Blocks of at most 2 lines and rejections written 2 at a time: every line is still
+    # there once, in order, whichever path parsed it.
+    monkeypatch.setattr(access_logs, "MAX_BLOCK_LINES", 2)
+    monkeypatch.setattr(access_logs, "REJECT_BATCH_ROWS", 2)
+    if not fast:
+        monkeypatch.setattr(log_fast, "supports", lambda _format: False)
+    line = LINE.format(time="01/May/2024:10:00:00 +0800")
+    text = line + "\n\nnot a log line\n" + line.replace("acme", "beta") + "\nx\n" + line
+    (tmp_path / "short.log").write_text(text, encoding="ascii")
+
+    views, _hits, rejected, stats = load_all(
+        tmp_path, "short", ["short.log"], tmp_path, fast, "combined"
+    )
+
+    assert [(row[0], row[-1]) for row in views] == [(101, 1), (202, 5), (101, 8)]
+    assert rejected == [
+        ("short.log", number, "unparseable_line", None, None, raw)
+        for number, raw in ((2, ""), (3, ""), (4, "not a log line"), (6, ""), (7, "x"))
+    ]
+    assert stats == [("short.log", 8, 3, 0, {}, {"unparseable_line": 5})]

@@ -16,6 +16,7 @@ from test_access_logs import CHROME, DATA, MAY_1, SHOPS, STATIC, UTC_0200, page_
 from etl.access_logs import load_access_logs
 from etl.config import AccessLogConfig
 from etl.errors import ConfigError
+from etl.log_build import staged_rejections
 from etl.log_formats import make_format
 
 TLS_VALUE = "\x16\x03\x01\x00\ufffd\x01\x00\x00\ufffd\x03\x03\ufffd"
@@ -110,9 +111,9 @@ def test_long_line_loads(tmp_path):
     ],
 )
 def test_line_rejected_with_reason(tmp_path, name, reason, value):
-    con, result, stats = load(tmp_path, config([name]))
+    con, _, stats = load(tmp_path, config([name]))
     assert stats.rejected == Counter({reason: 1})
-    assert [(r.file, r.line_no, r.reason, r.column, r.value) for r in result.rejections] == [
+    assert [(r.file, r.line_no, r.reason, r.column, r.value) for r in staged_rejections(con)] == [
         (name, 1, reason, "request", value)
     ]
     assert page_views(con) == []
@@ -150,7 +151,7 @@ def test_vhost_combined_host_patterns(tmp_path):
 
 
 def test_json_lines(tmp_path):
-    con, result, stats = load(tmp_path, config(["json_lines.log"], "json"))
+    con, _, stats = load(tmp_path, config(["json_lines.log"], "json"))
     # Line 1: XFF left-most 203.0.113.50; raw GBK B8D6 B9DC in the Baidu referrer is 钢管.
     # Line 2: Baiduspider, a bot hit on member 202. Line 3: the object is cut off.
     assert page_views(con) == [
@@ -160,7 +161,7 @@ def test_json_lines(tmp_path):
     hits = con.execute("select * from stg_bot_hits").fetchall()
     assert hits == [(MAY_1, 202, "Baiduspider", "user_agent", 1)]
     assert (stats.read, stats.bots) == (3, 1)
-    assert [(r.line_no, r.reason) for r in result.rejections] == [(3, "unparseable_line")]
+    assert [(r.line_no, r.reason) for r in staged_rejections(con)] == [(3, "unparseable_line")]
 
 
 def test_json_lines_with_template_names(tmp_path):

@@ -26,6 +26,7 @@ import duckdb
 
 from etl.access_logs import load_access_logs
 from etl.config import SETTINGS, AccessLogConfig
+from etl.log_build import staged_rejections
 
 LOG_DIR = Path(__file__).parent / "data" / "real-logs"
 LOG_NAME = "apache-combined-2015-05.log"
@@ -80,6 +81,6 @@ def test_real_log_tables(tmp_path):
         con.execute("select detected_by, sum(hits) from stg_bot_hits group by all").fetchall()
     )
     assert by_detection == {"user_agent": 2_583, "robots_txt": 174}
-    assert [(r.line_no, r.reason) for r in result.rejections] == [(8_899, "unparseable_line")]
+    assert [(r.line_no, r.reason) for r in staged_rejections(con)] == [(8_899, "unparseable_line")]
     # 17 May 10:05 UTC to 20 May 21:05 UTC is 17 May 18:05 to 21 May 05:05 in Shanghai.
     assert (result.stats[0].data_from, result.stats[0].data_to) == ("2015-05-17", "2015-05-21")
