@@ -10,7 +10,8 @@ attribution, into a temporary DuckDB file) and the daily rollup per member and d
 When `goaccess` is on PATH, runs `goaccess FILE --log-format=COMBINED -o report.json` on
 the same file. Prints lines per second of both, their ratio, and the peak resident memory
 of this process (ru_maxrss). Writing the log before the ingest streams, so the peak is the
-ingest's.
+ingest's. With --log FILE the script ingests that file instead (a file of odd lines, to
+measure memory on), and --no-goaccess skips GoAccess.
 """
 
 from __future__ import annotations
@@ -110,8 +111,8 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ingest(log: Path, workdir: Path) -> tuple[float, float]:
-    """Return (wall seconds, CPU seconds of all threads) of the ingest."""
+def run_ingest(log: Path, workdir: Path) -> tuple[float, float, int]:
+    """Return (wall seconds, CPU seconds of all threads, lines read) of the ingest."""
     static = next(s.default for s in SETTINGS if s.key == "access_logs.static_extensions")
     cfg = AccessLogConfig(
         files=[log.name],
@@ -140,7 +141,7 @@ def run_ingest(log: Path, workdir: Path) -> tuple[float, float]:
         f"skipped {dict(stats.skipped)}, rejected {dict(stats.rejected)}"
     )
     con.close()
-    return elapsed, cpu
+    return elapsed, cpu, stats.read
 
 
 def run_goaccess(log: Path, workdir: Path) -> tuple[float, float] | None:
@@ -174,6 +175,17 @@ def main() -> None:
         "a new random address",
     )
     parser.add_argument(
+        "--log",
+        type=Path,
+        help="ingest this file as a combined log instead of a generated one, such as a file "
+        "of odd lines to measure peak memory on",
+    )
+    parser.add_argument(
+        "--no-goaccess",
+        action="store_true",
+        help="skip the GoAccess run",
+    )
+    parser.add_argument(
         "--without-scanner",
         action="store_true",
         help="check and split lines in DuckDB, as a load does where no C compiler is found",
@@ -186,25 +198,31 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        log = workdir / "access.log"
-        write_log(log, args.lines, visitors=args.visitors)
-        size_mb = log.stat().st_size / 1e6
-        print(f"log: {args.lines} lines, {size_mb:.0f} MB, {args.visitors} browser visitors")
+        if args.log is None:
+            log = workdir / "access.log"
+            write_log(log, args.lines, visitors=args.visitors)
+            size_mb = log.stat().st_size / 1e6
+            print(f"log: {args.lines} lines, {size_mb:.0f} MB, {args.visitors} browser visitors")
+        else:
+            log = args.log.resolve()
+            print(f"log: {log}, {log.stat().st_size / 1e6:.0f} MB")
 
-        ingest_s, ingest_cpu = run_ingest(log, workdir)
+        ingest_s, ingest_cpu, lines = run_ingest(log, workdir)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ingest_rate = args.lines / ingest_s
+        ingest_rate = lines / ingest_s
         print(
             f"ingest: {ingest_s:.1f} s ({ingest_cpu:.1f} s CPU), {ingest_rate:,.0f} lines/s, "
             f"peak RSS {peak_mb:.0f} MB"
         )
 
+        if args.no_goaccess:
+            return
         goaccess = run_goaccess(log, workdir)
         if goaccess is None:
             print("goaccess: not on PATH, no comparison")
             return
         goaccess_s, goaccess_cpu = goaccess
-        goaccess_rate = args.lines / goaccess_s
+        goaccess_rate = lines / goaccess_s
         print(
             f"goaccess: {goaccess_s:.1f} s ({goaccess_cpu:.1f} s CPU), {goaccess_rate:,.0f} lines/s"
         )
