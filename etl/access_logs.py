@@ -63,7 +63,7 @@ BLOCK_BYTES = 64 << 20
 MAX_BLOCK_LINES = 500_000
 CACHE_MAX_ENTRIES = 200_000
 # Bumped when parsing changes what a staged row holds, so old chunks are read again.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 ROW_SCHEMA = pa.schema(
     [
@@ -102,6 +102,10 @@ MONTHS = {
     )
 }
 UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+# Times the clock accepts, in UTC: a day inside the calendar's ends, so that the local day
+# and the time stay between the years 1 and 9999 in any zone.
+MIN_EPOCH = (dt.date(1, 1, 2).toordinal() - UNIX_EPOCH_ORDINAL) * 86400
+MAX_EPOCH = (dt.date(9999, 12, 31).toordinal() - UNIX_EPOCH_ORDINAL) * 86400 - 1
 
 
 def load_access_logs(
@@ -246,7 +250,9 @@ class Clock:
             cache.clear()
         cache[key] = value
 
-    def _with_day(self, epoch: int) -> tuple[int, int]:
+    def _with_day(self, epoch: int) -> tuple[int, int] | None:
+        if not MIN_EPOCH <= epoch <= MAX_EPOCH:
+            return None
         return epoch, (epoch + self.zone_offset(epoch)) // 86400
 
     def _parse_epoch(self, text: bytes) -> tuple[int, int] | None:
@@ -258,11 +264,11 @@ class Clock:
     def _parse_iso(self, text: bytes) -> tuple[int, int] | None:
         try:
             moment = dt.datetime.fromisoformat(text.decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.zone)
+            return self._with_day(int(moment.timestamp()))
+        except (ValueError, OverflowError, UnicodeDecodeError):
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.zone)
-        return self._with_day(int(moment.timestamp()))
 
     def _parse_second(self, text: bytes) -> tuple[int, int] | None:
         # Layout `dd/Mon/yyyy:HH:MM:SS +zzzz`: bytes 15-16 are minutes, 18-19 seconds.
@@ -302,6 +308,8 @@ class Clock:
         offset = (int(off_hours) * 3600 + int(off_minutes) * 60) * (1 if sign == b"+" else -1)
         days = start.toordinal() - UNIX_EPOCH_ORDINAL
         hour_epoch = days * 86400 + start.hour * 3600 - offset
+        if hour_epoch < MIN_EPOCH or hour_epoch + 3599 > MAX_EPOCH:
+            return None
         zone_offset = self.zone_offset(hour_epoch)
         # A log offset like +0530 puts a zone transition on the hour inside this log hour.
         if zone_offset != self.zone_offset(hour_epoch + 3599):
@@ -388,9 +396,13 @@ class LineContext:
 
 
 def normalize_key(key: str) -> str:
+    """Return the key lower-cased and percent-decoded; bytes that are not UTF-8 (carried as
+    surrogate escapes) become U+FFFD, so such a key names no member."""
     key = key.lower()
     if "%" in key:
         key = unquote(key, errors="replace").lower()
+    if not key.isascii():
+        key = key.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return key
 
 
@@ -429,7 +441,9 @@ def _unescape(match: re.Match[bytes]) -> bytes:
 
 
 def split_request(request: bytes) -> tuple[bytes, str, str] | None:
-    """Split `GET /path?query HTTP/1.1` into (method, path, query), or None if malformed."""
+    """Split `GET /path?query HTTP/1.1` into (method, path, query), or None if malformed.
+    Spaces after the request are no part of its target."""
+    request = request.rstrip(b" ")
     parts = request.split(b" ")
     if len(parts) == 3 and parts[2].startswith(b"HTTP/"):
         method, target = parts[0], parts[1]

@@ -369,15 +369,15 @@ class FastParser:
         Only the exact layout CLF_TIME_PATTERN is parsed here. Divisions round down, as
         Python's do, because DuckDB's `//` truncates toward zero (a day late before 1970).
         Zone offsets change only on quarter hours, so one Python look-up per quarter hour
-        gives the local day. An invalid timestamp gets a null epoch and takes the Python
-        path, which rejects it with its reason.
+        gives the local day. An invalid timestamp, and one in the years 0001 or 9999, gets a
+        null epoch and takes the Python path, which rejects it with its reason or parses it.
         """
         con.execute(
             f"""
             create or replace temp table _parsed_times as
             select time,
                    case when regexp_full_match(time, {sql_text(CLF_TIME_PATTERN)})
-                             and substr(time, 8, 4) <> '0000'
+                             and substr(time, 8, 4) not in ('0000', '0001', '9999')
                         then epoch(try_strptime(time, {sql_text(CLF_LAYOUT)}))::bigint
                    end as epoch
             from (select distinct time from _matched)"""

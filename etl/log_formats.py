@@ -342,7 +342,10 @@ class JsonFormat:
             for key in self.keys[role]:
                 found = record.get(key)
                 if found is not None and found != "":
-                    return str(found).encode("utf-8", "surrogateescape")
+                    # json.loads undid the escapes already, and the line parser undoes
+                    # backslash escapes again, so a backslash in the value is escaped.
+                    text = str(found).encode("utf-8", "surrogateescape")
+                    return text.replace(b"\\", b"\\\\")
             return default
 
         time = value("time", b"")

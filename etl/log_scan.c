@@ -141,7 +141,8 @@ static int64_t days_since_1970(int year, int month, int day) {
 /*
  * `[dd/Mon/yyyy:HH:MM:SS +hhmm] ` to UTC epoch seconds. Stricter than strptime, as
  * CLF_TIME_PATTERN is: two-digit day, four-digit year other than 0000, hour 00-23, minute
- * and second 00-59, offset up to 14 hours, and the day must exist in its month.
+ * and second 00-59, offset up to 14 hours, and the day must exist in its month. Years 0001
+ * and 9999 go to the Python path, which rejects times within a day of the calendar's ends.
  */
 static int take_time(cursor *c, int64_t *epoch) {
     const uint8_t *p = c->at;
@@ -153,7 +154,9 @@ static int take_time(cursor *c, int64_t *epoch) {
     int day = number(p, 2), month = month_number(p + 3), year = number(p + 7, 4);
     int hour = number(p + 12, 2), minute = number(p + 15, 2), second = number(p + 18, 2);
     int offset_hours = number(p + 22, 2), offset_minutes = number(p + 24, 2);
-    if (month == 0 || year < 1 || day < 1 || day > days_in_month(year, month)) return 0;
+    if (month == 0 || year < 2 || year > 9998 || day < 1 || day > days_in_month(year, month)) {
+        return 0;
+    }
     if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return 0;
     if (offset_hours < 0 || offset_hours > 14 || offset_minutes < 0 || offset_minutes > 59) {
         return 0;

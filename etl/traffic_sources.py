@@ -47,15 +47,23 @@ SEARCH_ENGINES: tuple[SearchEngine, ...] = (
         ("text",),
     ),
     SearchEngine("DuckDuckGo", ("duckduckgo.com",), ("q",)),
+    # Toutiao's search; its other hosts are the news feed, social traffic.
+    SearchEngine("Toutiao", ("so.toutiao.com",), ("keyword",)),
     SearchEngine("Yahoo", ("search.yahoo.com", "search.yahoo.co.jp"), ("p",)),
 )
 
 # Google serves search from google.<country TLD> and google.com(.xx) / google.co(.xx).
 GOOGLE_HOST = re.compile(r"(?:^|\.)google\.(?:com?\.)?[a-z]{2,3}$")
 
+# Hosts, and the Android package names that apps send as `android-app://<package>`.
 SOCIAL_HOSTS: tuple[tuple[str, str], ...] = (
     ("weixin.qq.com", "WeChat"),
     ("wx.qq.com", "WeChat"),
+    ("servicewechat.com", "WeChat"),  # WeChat mini programs
+    ("com.tencent.mm", "WeChat"),
+    ("com.sina.weibo", "Weibo"),
+    ("com.ss.android.ugc.aweme", "Douyin"),
+    ("com.ss.android.article.news", "Toutiao"),
     ("weibo.com", "Weibo"),
     ("weibo.cn", "Weibo"),
     ("t.cn", "Weibo"),
@@ -224,11 +232,17 @@ def decode_keyword(value: str) -> str | None:
     return text or None
 
 
+# Hosts that redirect to another and are read as it: baidu.com serves www.baidu.com's search,
+# while its other subdomains (tieba, zhidao) are no search.
+HOST_ALIASES = {"baidu.com": "www.baidu.com"}
+
+
 def _normalize_host(netloc: str) -> str:
     host = netloc.rpartition("@")[2]
     if host.startswith("["):
         return host.partition("]")[0][1:].lower()
-    return host.partition(":")[0].lower().rstrip(".")
+    host = host.partition(":")[0].lower().rstrip(".")
+    return HOST_ALIASES.get(host, host)
 
 
 def _host_in(host: str, domain: str) -> bool:

@@ -102,6 +102,12 @@ OUTCOMES = [
     ("invalid_request.log", 1, 0, 0, {}, {"invalid_request": 1}),
     ("gzip_named.log.gz", 1, 1, 0, {}, {}),
     ("gzip_without_suffix.log", 1, 1, 0, {}, {}),
+    # A raw 0xFF byte in the shop part of the path: a key that names no member.
+    ("invalid_utf8_shop.log", 1, 0, 0, {"unknown_shop": 1}, {}),
+    # 9999-12-31 23:00 -14:00 is in the year 10000 in UTC, 0001-01-01 00:00 +14:00 in the
+    # year 0; 0001-01-05 is a time like any other.
+    ("calendar_ends.log", 3, 1, 0, {}, {"invalid_timestamp": 2}),
+    ("request_trailing_space.log", 2, 2, 0, {}, {}),
 ]
 
 
@@ -422,3 +428,21 @@ def test_clock_matches_zoneinfo(zone, first_day):
             epoch, day = clock.parse(text.encode())
             assert epoch == int(moment.timestamp()), text
             assert dt.date(1970, 1, 1) + dt.timedelta(days=day) == expected_day, text
+
+
+def test_calendar_ends_rows(tmp_path):
+    con, _ = load(tmp_path, ["calendar_ends.log"])
+    assert [(r.line_no, r.reason, r.column, r.value) for r in staged_rejections(con)] == [
+        (1, "invalid_timestamp", "time", "31/Dec/9999:23:00:00 -1400"),
+        (2, "invalid_timestamp", "time", "01/Jan/0001:00:00:00 +1400"),
+    ]
+    # Asia/Shanghai kept local mean time (+08:05:43) then, so the local day is 5 January.
+    assert [(row[0], row[1], row[2], row[-1]) for row in page_views(con)] == [
+        (101, dt.datetime(1, 1, 5), dt.date(1, 1, 5), 3)
+    ]
+
+
+def test_trailing_space_after_request(tmp_path):
+    # Spaces after the protocol, or after the path of a request without one, are dropped.
+    con, _ = load(tmp_path, ["request_trailing_space.log"])
+    assert [(row[0], row[-1]) for row in page_views(con)] == [(101, 1), (202, 2)]

@@ -226,3 +226,11 @@ def test_epoch_time_format(tmp_path):
     con, _, _ = load(tmp_path, cfg)
     # 1714528800 is 2024-05-01 02:00:00 UTC.
     assert [row[1:3] for row in page_views(con)] == [(dt.datetime(2024, 5, 1, 2), MAY_1)]
+
+
+def test_json_backslash_kept(tmp_path):
+    # The line holds `ac\\x6de`, which json.loads reads as `ac\x6de`. That backslash stays,
+    # so the shop key is `ac\x6de`, not `acme`.
+    con, _, stats = load(tmp_path, config(["json_backslash.log"], "json"))
+    assert stats.skipped == Counter({"unknown_shop": 1})
+    assert page_views(con) == []
