@@ -287,6 +287,14 @@ def _log_stats(stats_list: list[SourceStats]) -> None:
     for stats in stats_list:
         if not stats.reconciles():
             logger.error("Access log %s: counts do not add up: %s", stats.file, stats)
+        if stats.read and stats.rejected["unparseable_line"] == stats.read:
+            logger.warning(
+                "Access log %s: none of its %d lines has the configured format; check that "
+                "access_logs.format (and log_format for a custom one) matches the server's "
+                "log format",
+                stats.file,
+                stats.read,
+            )
         logger.info(
             "Access log %s: %d lines, %d page views, %d bot hits, skipped %s, rejected %s",
             stats.file,

@@ -108,6 +108,8 @@ OUTCOMES = [
     # year 0; 0001-01-05 is a time like any other.
     ("calendar_ends.log", 3, 1, 0, {}, {"invalid_timestamp": 2}),
     ("request_trailing_space.log", 2, 2, 0, {}, {}),
+    # An agent of 70,000 characters.
+    ("long_agent.log", 1, 1, 0, {}, {}),
 ]
 
 
@@ -446,3 +448,20 @@ def test_trailing_space_after_request(tmp_path):
     # Spaces after the protocol, or after the path of a request without one, are dropped.
     con, _ = load(tmp_path, ["request_trailing_space.log"])
     assert [(row[0], row[-1]) for row in page_views(con)] == [(101, 1), (202, 2)]
+
+
+def test_wrong_format_warns(tmp_path, caplog):
+    # JSON lines read as combined: every line is unparseable, which names the setting.
+    _, result = load(tmp_path, ["json_lines.log"])
+    assert only_stats(result).rejected == Counter({"unparseable_line": 3})
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "Access log json_lines.log: none of its 3 lines has the configured format; check that "
+        "access_logs.format (and log_format for a custom one) matches the server's log format"
+    ]
+
+
+def test_partly_unparseable_file_does_not_warn(tmp_path, caplog):
+    _, result = load(tmp_path, ["truncated.log"])
+    assert only_stats(result).rejected == Counter({"unparseable_line": 1})
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []

@@ -114,3 +114,12 @@ def test_cache_by_agent_bounded():
 )
 def test_robots_client_name(agent, expected):
     assert robots_client_name(agent) == expected
+
+
+def test_long_agents_checked_by_their_start():
+    # Without the cap, crawlerdetect took minutes on an agent of 70,000 characters.
+    assert bot_name("Mozilla/5.0 " + "x" * 70_000) is None
+    crawler = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
+    assert bot_name(crawler + " " + "x" * 70_000) == "Baiduspider"
+    # A crawler's name past the first 512 characters is not looked for.
+    assert bot_name("Mozilla/5.0 " + "x" * 600 + " Baiduspider/2.0") is None
