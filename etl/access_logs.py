@@ -57,6 +57,10 @@ RAW_MAX_CHARS = 2_000
 REJECT_BATCH_ROWS = 10_000
 # Content is read and parsed this many bytes at a time (whole lines).
 BLOCK_BYTES = 64 << 20
+# A longer line is rejected as `line_too_long` and only its start is kept, so one line without
+# a newline in a huge file cannot fill memory. Not less than BLOCK_BYTES: a longer line never
+# fits in one block, so every such line is found while carried from block to block.
+MAX_LINE_BYTES = 64 << 20
 # Parsing costs memory per line as well as per byte, so a block of more lines than this
 # (short or blank lines) is parsed in pieces. Logged requests average 150 to 300 bytes, which
 # makes a block 200,000 to 450,000 lines.
@@ -630,9 +634,30 @@ class FileParser:
         writer = ChunkWriter(self.directory, f"{entry.id}-{start}")
         position, line_no = start, entry.lines
         carry = b""
+        # Bytes read of a line over MAX_LINE_BYTES, of which `carry` keeps the start; else 0.
+        long_line = 0
         raw_position = raw.tell()
         pending: deque[Future] = deque()
         while block := reader.read(BLOCK_BYTES):
+            if carry:
+                newline = block.find(b"\n")
+                length = (long_line or len(carry)) + (len(block) if newline < 0 else newline)
+                if length > MAX_LINE_BYTES:
+                    if not long_line:
+                        rest = block[: RAW_MAX_CHARS if newline < 0 else newline]
+                        carry = (carry + rest)[:RAW_MAX_CHARS]
+                    if newline < 0:
+                        long_line = length
+                        bar.update(raw.tell() - raw_position)
+                        raw_position = raw.tell()
+                        continue
+                    # The long line ends in this block: reject it and go on after it.
+                    line_no += 1
+                    writer.reject(line_no, "line_too_long", carry)
+                    position += length + 1
+                    carry, long_line = b"", 0
+                    block = block[newline + 1 :]
+
             end = block.rfind(b"\n") + 1
             if end:
                 # One copy of the block's whole lines, joined to the line started before.
@@ -658,7 +683,7 @@ class FileParser:
             entry.chunks.append(name)
         entry.offset, entry.lines = position, line_no
         if carry:
-            self._stage_tail(carry, position, line_no + 1)
+            self._stage_tail(carry, position, line_no + 1, long_line)
 
     def in_flight(self) -> int:
         fast = self.context.fast
@@ -683,11 +708,17 @@ class FileParser:
         for line, number in slow:
             self.parse_line(writer, line, int(number))
 
-    def _stage_tail(self, line: bytes, position: int, line_no: int) -> None:
-        """Stage a last line without newline in its own chunk, read again next run."""
-        name = f"{self.entry.id}-{position}-{position + len(line)}t"
+    def _stage_tail(self, line: bytes, position: int, line_no: int, long_line: int) -> None:
+        """Stage a last line without newline in its own chunk, read again next run.
+
+        For a line over MAX_LINE_BYTES, `long_line` is its length and `line` its start.
+        """
+        name = f"{self.entry.id}-{position}-{position + (long_line or len(line))}t"
         writer = ChunkWriter(self.directory, name)
-        self.parse_line(writer, line, line_no)
+        if long_line:
+            writer.reject(line_no, "line_too_long", line)
+        else:
+            self.parse_line(writer, line, line_no)
         writer.close(name)
         self.entry.chunks.append(name)
         self.entry.tail = name

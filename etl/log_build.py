@@ -252,8 +252,10 @@ def file_stats(con: duckdb.DuckDBPyConnection, rows: dict[str, list[str]]) -> li
 
 
 def staged_rejections(con: duckdb.DuckDBPyConnection) -> list[Rejection]:
-    """Return the rejected lines in stg_log_rejections by file and line; for tests and small
-    loads, as a large file in the wrong format has as many as it has lines."""
+    """Return the rejected lines in stg_log_rejections by file and line.
+
+    Meant for tests and small loads: a large file in the wrong format has millions.
+    """
     return [
         Rejection(
             source=SOURCE,

@@ -465,3 +465,39 @@ def test_partly_unparseable_file_does_not_warn(tmp_path, caplog):
     _, result = load(tmp_path, ["truncated.log"])
     assert only_stats(result).rejected == Counter({"unparseable_line": 1})
     assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_line_too_long_rejected(tmp_path, monkeypatch):
+    # Lines over 2,500 bytes are too long, read 1,024 bytes at a time. Line 2 (5,000 bytes)
+    # and the last line, without newline, are kept as their first 2,000 bytes; line 3 (2,500
+    # bytes) is just short enough.
+    monkeypatch.setattr(access_logs, "MAX_LINE_BYTES", 2_500)
+    monkeypatch.setattr(access_logs, "BLOCK_BYTES", 1_024)
+    line = (DATA / "combined_normal.log").read_bytes()
+    padded = line.replace(b'Safari/537.36"', b"Safari/537.36" + b"x" * (2_501 - len(line)) + b'"')
+    assert len(padded) == 2_500 + 1
+    (tmp_path / "long.log").write_bytes(line + b"y" * 5_000 + b"\n" + padded + b"z" * 10_000)
+
+    con, result = load(tmp_path, ["long.log"], base_dir=tmp_path)
+
+    assert [(row[0], row[-1]) for row in page_views(con)] == [(101, 1), (101, 3)]
+    assert [(r.line_no, r.reason, r.raw) for r in staged_rejections(con)] == [
+        (2, "line_too_long", "y" * 2_000),
+        (4, "line_too_long", "z" * 2_000),
+    ]
+    assert only_stats(result).rejected == Counter({"line_too_long": 2})
+
+
+def test_line_too_long_ending_in_next_block(tmp_path, monkeypatch):
+    # 1,900 bytes carried, then a block in which the line ends at 700 more: 2,600 bytes, too
+    # long, kept up to its newline and no further.
+    line = (DATA / "combined_normal.log").read_bytes()
+    monkeypatch.setattr(access_logs, "MAX_LINE_BYTES", 2_500)
+    monkeypatch.setattr(access_logs, "BLOCK_BYTES", len(line) + 1_900)
+    (tmp_path / "long.log").write_bytes(line + b"y" * 1_900 + b"w" * 700 + b"\n" + line)
+
+    con, _ = load(tmp_path, ["long.log"], base_dir=tmp_path)
+
+    assert [(row[0], row[-1]) for row in page_views(con)] == [(101, 1), (101, 3)]
+    rejected = [(r.line_no, r.reason, r.raw) for r in staged_rejections(con)]
+    assert rejected == [(2, "line_too_long", "y" * 1_900 + "w" * 100)]
