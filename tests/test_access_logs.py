@@ -501,3 +501,29 @@ def test_line_too_long_ending_in_next_block(tmp_path, monkeypatch):
     assert [(row[0], row[-1]) for row in page_views(con)] == [(101, 1), (101, 3)]
     rejected = [(r.line_no, r.reason, r.raw) for r in staged_rejections(con)]
     assert rejected == [(2, "line_too_long", "y" * 1_900 + "w" * 100)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (b"31/Dec/9999:23:00:00 -1400", "clf"),
+        (b"01/Jan/0001:00:00:00 +1400", "clf"),
+        (b"9999-12-31T23:00:00-14:00", "iso"),
+        (b"0001-01-01T00:00:00+14:00", "iso"),
+        (b"0001-01-01T00:00:00", "iso"),
+        (b"1e20", "epoch"),
+        (b"-62135596800", "epoch"),
+    ],
+)
+def test_clock_refuses_times_past_calendar_ends(text, kind):
+    # Each is outside the years 1 to 9999 in UTC or in Asia/Shanghai, or within a day of it.
+    assert access_logs.Clock("Asia/Shanghai").parse_kind(text, kind) is None
+
+
+def test_clock_takes_times_near_calendar_ends():
+    clock = access_logs.Clock("Asia/Shanghai")
+    assert clock.parse_kind(b"0001-01-02T00:00:00+00:00", "iso") == (access_logs.MIN_EPOCH, -719161)
+    assert clock.parse_kind(b"30/Dec/9999:23:59:59 +0000", "clf") == (
+        access_logs.MAX_EPOCH,
+        2932896,
+    )
