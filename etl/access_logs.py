@@ -400,8 +400,11 @@ class LineContext:
 
 
 def normalize_key(key: str) -> str:
-    """Return the key lower-cased and percent-decoded; bytes that are not UTF-8 (carried as
-    surrogate escapes) become U+FFFD, so such a key names no member."""
+    """Return the key lower-cased and percent-decoded.
+
+    Bytes that are not UTF-8 (carried as surrogate escapes) become U+FFFD, so such a key
+    names no member.
+    """
     key = key.lower()
     if "%" in key:
         key = unquote(key, errors="replace").lower()
@@ -446,7 +449,9 @@ def _unescape(match: re.Match[bytes]) -> bytes:
 
 def split_request(request: bytes) -> tuple[bytes, str, str] | None:
     """Split `GET /path?query HTTP/1.1` into (method, path, query), or None if malformed.
-    Spaces after the request are no part of its target."""
+
+    Trailing spaces are not part of the target.
+    """
     request = request.rstrip(b" ")
     parts = request.split(b" ")
     if len(parts) == 3 and parts[2].startswith(b"HTTP/"):
@@ -605,8 +610,8 @@ def skip_to(reader: BinaryIO, raw: BinaryIO, offset: int) -> bool:
 
 
 def block_pieces(data: bytes, start: int, stop: int, lines: int) -> Iterator[tuple[int, int, int]]:
-    """Yield (start, stop, lines) of pieces of data[start:stop], whole lines of at most
-    MAX_BLOCK_LINES each; `lines` is the number of newlines in that range."""
+    """Yield (start, stop, lines) of pieces of data[start:stop], each of whole lines and at
+    most MAX_BLOCK_LINES of them. `lines` is the number of newlines in the range."""
     if lines <= MAX_BLOCK_LINES:
         yield start, stop, lines
         return

@@ -34,7 +34,7 @@ class LoadReport:
     as_of: dt.date | None = None
     snapshot: Path | None = None
     stats: list[SourceStats] = field(default_factory=list)
-    # Rejected rows of every source but the access logs, whose are in stg_log_rejections.
+    # Rejected rows of every source except the access logs, which stay in stg_log_rejections.
     rejections: list[Rejection] = field(default_factory=list)
     # Lines that marts add to the report, such as the renewal-risk backtest.
     extra_lines: list[str] = field(default_factory=list)
@@ -308,7 +308,7 @@ def _record_run(
             for r in report.rejections
         ],
     )
-    # Access-log rejections stay in DuckDB: a file in the wrong format has millions.
+    # Access-log rejections are copied in SQL, because a file in the wrong format has millions.
     con.execute(
         "insert into rejected_rows select $run_id, $source, file, line_no, column_name, value,"
         " reason, raw from stg_log_rejections",

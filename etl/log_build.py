@@ -30,8 +30,10 @@ BUILD_MEMORY_LIMIT = "1GB"
 
 @dataclass
 class LogResult:
-    """Per-file counts of one load_access_logs call; its rejected lines are in
-    stg_log_rejections (staged_rejections reads them)."""
+    """Per-file counts of one load_access_logs call.
+
+    Its rejected lines are in stg_log_rejections, which staged_rejections reads.
+    """
 
     stats: list[SourceStats] = field(default_factory=list)
 

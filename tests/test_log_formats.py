@@ -229,7 +229,7 @@ def test_epoch_time_format(tmp_path):
 
 
 def test_json_backslash_kept(tmp_path):
-    # The line holds `ac\\x6de`, which json.loads reads as `ac\x6de`. That backslash stays,
+    # The line contains `ac\\x6de`, which json.loads reads as `ac\x6de`. That backslash stays,
     # so the shop key is `ac\x6de`, not `acme`.
     con, _, stats = load(tmp_path, config(["json_backslash.log"], "json"))
     assert stats.skipped == Counter({"unknown_shop": 1})
